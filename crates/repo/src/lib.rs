@@ -1,1 +1,23 @@
-//! placeholder
+//! The one boundary to libostree: repositories, commits, layers, refs, metadata, signatures
+//! in detached metadata, pulls, summaries and sysroot deployments.
+//!
+//! Every other crate talks OSTree through the types here, so that libostree's GObject API,
+//! GVariant encodings and version quirks (Debian's libostree 2022.7) stay in one place.
+
+mod commit;
+mod meta;
+mod pull;
+mod repository;
+mod signatures;
+mod sysroot;
+
+pub use commit::{CommitRequest, LayerCommit};
+pub use meta::{CommitInfo, MetaValue};
+pub use pull::PullOptions;
+pub use repository::{Repo, RepoMode};
+pub use signatures::{decode_signature_file, encode_signature_file};
+pub use sysroot::{Deployment, Sysroot};
+
+pub(crate) fn gerr(e: ostree::glib::Error) -> anyhow::Error {
+    anyhow::anyhow!("{}", e.message())
+}

@@ -187,7 +187,10 @@ pub fn write_keypair(secret_path: &Path, public_path: &Path) -> Result<PublicKey
     use std::os::unix::fs::OpenOptionsExt;
     for p in [secret_path, public_path] {
         if p.exists() {
-            bail!("{} already exists; refusing to overwrite a key", p.display());
+            bail!(
+                "{} already exists; refusing to overwrite a key",
+                p.display()
+            );
         }
     }
     let key = SecretKey::generate();
@@ -247,7 +250,12 @@ mod tests {
         let other = SecretKey::generate();
         let sig = key.sign(b"commit bytes").to_vec();
         assert_eq!(
-            verify(b"commit bytes", &[sig.clone()], &[other.public(), key.public()]).unwrap(),
+            verify(
+                b"commit bytes",
+                &[sig.clone()],
+                &[other.public(), key.public()]
+            )
+            .unwrap(),
             key.public()
         );
         let err = verify(b"commit bytes", &[sig.clone()], &[other.public()]).unwrap_err();
@@ -280,8 +288,14 @@ mod tests {
             "{:#}",
             parse_key_lines("# trusted\n\n!!notbase64\n").unwrap_err()
         );
-        assert!(err.starts_with("line 3: public key is not valid base64"), "{err}");
-        let err = format!("{:#}", SecretKey::from_base64(&B64.encode([1u8; 32])).unwrap_err());
+        assert!(
+            err.starts_with("line 3: public key is not valid base64"),
+            "{err}"
+        );
+        let err = format!(
+            "{:#}",
+            SecretKey::from_base64(&B64.encode([1u8; 32])).unwrap_err()
+        );
         assert_eq!(
             err,
             "secret key has 32 bytes; an ed25519 secret key in ostree's format has 64 (seed + public key)"
@@ -297,8 +311,14 @@ mod tests {
         assert_eq!(secret.public(), public);
         assert_eq!(PublicKey::read_all(&p).unwrap(), vec![public]);
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&s).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&s).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let err = write_keypair(&s, &p).unwrap_err().to_string();
-        assert!(err.ends_with("already exists; refusing to overwrite a key"), "{err}");
+        assert!(
+            err.ends_with("already exists; refusing to overwrite a key"),
+            "{err}"
+        );
     }
 }

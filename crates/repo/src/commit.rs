@@ -1,0 +1,148 @@
+//! Committing directory trees: a package root unioned with layer commits, in one transaction.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use ostree::gio;
+use ostree::glib;
+use ostree::prelude::*;
+
+use crate::{gerr, MetaValue, Repo};
+
+/// A commit of `root` with the trees of `layers` laid over it in order (later layers win).
+pub struct CommitRequest<'a> {
+    pub reference: &'a str,
+    pub root: &'a Path,
+    pub layers: &'a [String],
+    pub parent: Option<&'a str>,
+    pub subject: &'a str,
+    pub metadata: &'a BTreeMap<String, MetaValue>,
+    /// Seconds since the epoch; callers pass a reproducible time, never "now".
+    pub timestamp: u64,
+}
+
+/// A standalone layer commit (e.g. an overlay): every file is owned by root, whoever owns
+/// the source checkout, because layers describe the target system, not the build host.
+pub struct LayerCommit<'a> {
+    pub reference: &'a str,
+    pub dir: &'a Path,
+    pub metadata: &'a BTreeMap<String, MetaValue>,
+    pub timestamp: u64,
+}
+
+impl Repo {
+    /// Writes the commit and moves the ref to it; nothing is visible unless all of it lands.
+    pub fn commit_tree(&self, req: &CommitRequest) -> Result<String> {
+        let tx = self
+            .inner
+            .auto_transaction(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("starting transaction")?;
+        let mtree = ostree::MutableTree::new();
+        let modifier =
+            ostree::RepoCommitModifier::new(ostree::RepoCommitModifierFlags::SKIP_XATTRS, None);
+        self.inner
+            .write_directory_to_mtree(
+                &gio::File::for_path(req.root),
+                &mtree,
+                Some(&modifier),
+                gio::Cancellable::NONE,
+            )
+            .map_err(gerr)
+            .with_context(|| format!("writing {} into the repository", req.root.display()))?;
+        for layer in req.layers {
+            let (layer_root, _) = self
+                .inner
+                .read_commit(layer, gio::Cancellable::NONE)
+                .map_err(gerr)
+                .with_context(|| format!("reading layer {layer}"))?;
+            self.inner
+                .write_directory_to_mtree(&layer_root, &mtree, None, gio::Cancellable::NONE)
+                .map_err(gerr)
+                .with_context(|| format!("laying {layer} over the tree"))?;
+        }
+        let checksum =
+            self.finish_commit(&mtree, req.parent, req.subject, req.metadata, req.timestamp)?;
+        self.inner
+            .transaction_set_refspec(req.reference, Some(&checksum));
+        tx.commit(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("committing transaction")?;
+        Ok(checksum)
+    }
+
+    pub fn commit_layer(&self, req: &LayerCommit) -> Result<String> {
+        let tx = self
+            .inner
+            .auto_transaction(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("starting transaction")?;
+        let mtree = ostree::MutableTree::new();
+        let modifier = ostree::RepoCommitModifier::new(
+            ostree::RepoCommitModifierFlags::SKIP_XATTRS,
+            Some(Box::new(
+                |_repo: &ostree::Repo, _path: &str, info: &gio::FileInfo| {
+                    info.set_attribute_uint32("unix::uid", 0);
+                    info.set_attribute_uint32("unix::gid", 0);
+                    ostree::RepoCommitFilterResult::Allow
+                },
+            )),
+        );
+        self.inner
+            .write_directory_to_mtree(
+                &gio::File::for_path(req.dir),
+                &mtree,
+                Some(&modifier),
+                gio::Cancellable::NONE,
+            )
+            .map_err(gerr)
+            .with_context(|| {
+                format!("writing layer {} from {}", req.reference, req.dir.display())
+            })?;
+        let checksum =
+            self.finish_commit(&mtree, None, req.reference, req.metadata, req.timestamp)?;
+        self.inner
+            .transaction_set_refspec(req.reference, Some(&checksum));
+        tx.commit(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("committing transaction")?;
+        Ok(checksum)
+    }
+
+    fn finish_commit(
+        &self,
+        mtree: &ostree::MutableTree,
+        parent: Option<&str>,
+        subject: &str,
+        metadata: &BTreeMap<String, MetaValue>,
+        timestamp: u64,
+    ) -> Result<String> {
+        let root = self
+            .inner
+            .write_mtree(mtree, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("writing the tree's directory objects")?;
+        let root = root
+            .downcast::<ostree::RepoFile>()
+            .map_err(|_| anyhow::anyhow!("libostree returned a root that is not a RepoFile"))?;
+        let dict = glib::VariantDict::new(None);
+        for (k, v) in metadata {
+            dict.insert_value(k, &v.to_variant());
+        }
+        let checksum = self
+            .inner
+            .write_commit_with_time(
+                parent,
+                Some(subject),
+                None,
+                Some(&dict.end()),
+                &root,
+                timestamp,
+                gio::Cancellable::NONE,
+            )
+            .map_err(gerr)
+            .context("writing the commit object")?;
+        Ok(checksum.to_string())
+    }
+}

@@ -1,0 +1,52 @@
+//! Pulling commits between repositories, by remote name or straight from a URL.
+
+use anyhow::{Context, Result};
+use ostree::gio;
+use ostree::glib::{self, ToVariant};
+
+use crate::Repo;
+
+/// What to fetch and how.
+#[derive(Debug, Clone, Default)]
+pub struct PullOptions {
+    pub refs: Vec<String>,
+    /// Only the commit object and its detached metadata: enough to check a signature before
+    /// downloading the tree.
+    pub commit_only: bool,
+    /// Write refs exactly as on the source (publishing); otherwise pulled refs land under
+    /// the remote's name when pulling by remote.
+    pub mirror: bool,
+}
+
+impl Repo {
+    /// Pulls from `source`, a remote configured in this repo or a `file://`/`http://` URL.
+    pub fn pull(&self, source: &str, opts: &PullOptions) -> Result<()> {
+        let mut flags = ostree::RepoPullFlags::NONE;
+        if opts.commit_only {
+            flags |= ostree::RepoPullFlags::COMMIT_ONLY;
+        }
+        if opts.mirror {
+            flags |= ostree::RepoPullFlags::MIRROR;
+        }
+        let dict = glib::VariantDict::new(None);
+        dict.insert_value("refs", &opts.refs.to_variant());
+        dict.insert_value("flags", &(flags.bits() as i32).to_variant());
+        self.inner
+            .pull_with_options(source, &dict.end(), None, gio::Cancellable::NONE)
+            .map_err(crate::gerr)
+            .with_context(|| format!("pulling {} from {source}", opts.refs.join(", ")))
+    }
+
+    /// Pulls refs from another local repository, as `ostree pull-local` does.
+    pub fn pull_local(&self, from: &Repo, refs: &[String]) -> Result<()> {
+        let url = format!("file://{}", from.path().canonicalize()?.display());
+        self.pull(
+            &url,
+            &PullOptions {
+                refs: refs.to_vec(),
+                commit_only: false,
+                mirror: true,
+            },
+        )
+    }
+}

@@ -1,0 +1,193 @@
+//! Opening and creating repositories, resolving and setting refs.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ostree::gio;
+
+use crate::gerr;
+
+/// Storage mode of a repository: `bare-user` for build repos and sysroots that run as root
+/// here, `archive` for anything served over HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RepoMode {
+    BareUser,
+    Archive,
+    Bare,
+}
+
+impl RepoMode {
+    pub fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "bare-user" => RepoMode::BareUser,
+            "archive" | "archive-z2" => RepoMode::Archive,
+            "bare" => RepoMode::Bare,
+            other => bail!("unknown repo mode `{other}`; accepted: bare-user, archive, bare"),
+        })
+    }
+
+    fn to_ostree(self) -> ostree::RepoMode {
+        match self {
+            RepoMode::BareUser => ostree::RepoMode::BareUser,
+            RepoMode::Archive => ostree::RepoMode::Archive,
+            RepoMode::Bare => ostree::RepoMode::Bare,
+        }
+    }
+}
+
+/// An open OSTree repository.
+pub struct Repo {
+    pub(crate) inner: ostree::Repo,
+    path: PathBuf,
+}
+
+impl Repo {
+    /// Opens the repository at `path`, creating it in `mode` if there is none.
+    pub fn open_or_create(path: &Path, mode: RepoMode) -> Result<Repo> {
+        if path.join("config").exists() {
+            return Self::open(path);
+        }
+        std::fs::create_dir_all(path)
+            .with_context(|| format!("creating repository directory {}", path.display()))?;
+        let inner = ostree::Repo::new(&gio::File::for_path(path));
+        inner
+            .create(mode.to_ostree(), gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("creating {mode:?} repository at {}", path.display()))?;
+        Ok(Repo {
+            inner,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn open(path: &Path) -> Result<Repo> {
+        if !path.join("config").exists() {
+            bail!(
+                "{} is not an OSTree repository (no `config` file); create it with `--mode` or point at an existing repo",
+                path.display()
+            );
+        }
+        let inner = ostree::Repo::new(&gio::File::for_path(path));
+        inner
+            .open(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("opening repository {}", path.display()))?;
+        Ok(Repo {
+            inner,
+            path: path.to_owned(),
+        })
+    }
+
+    pub(crate) fn from_inner(inner: ostree::Repo, path: PathBuf) -> Repo {
+        Repo { inner, path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn mode(&self) -> RepoMode {
+        match self.inner.mode() {
+            ostree::RepoMode::Archive => RepoMode::Archive,
+            ostree::RepoMode::Bare => RepoMode::Bare,
+            _ => RepoMode::BareUser,
+        }
+    }
+
+    /// The commit a ref (or `remote:ref`, or a checksum) points at, if it exists.
+    pub fn resolve(&self, refspec: &str) -> Result<Option<String>> {
+        Ok(self
+            .inner
+            .resolve_rev(refspec, true)
+            .map_err(gerr)
+            .with_context(|| format!("resolving {refspec}"))?
+            .map(|s| s.to_string()))
+    }
+
+    /// Like [`Repo::resolve`] but a missing ref is an error naming it and the repo.
+    pub fn require(&self, refspec: &str) -> Result<String> {
+        self.resolve(refspec)?.with_context(|| {
+            format!(
+                "`{refspec}` is neither a ref nor a commit in {}",
+                self.path.display()
+            )
+        })
+    }
+
+    pub fn set_ref(&self, reference: &str, commit: Option<&str>) -> Result<()> {
+        let (remote, name) = match reference.split_once(':') {
+            Some((r, n)) => (Some(r), n),
+            None => (None, reference),
+        };
+        self.inner
+            .set_ref_immediate(remote, name, commit, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("setting ref {reference}"))
+    }
+
+    /// All refs (local ones, and `remote:ref` for remote-tracking ones), sorted, with commits.
+    pub fn refs(&self) -> Result<Vec<(String, String)>> {
+        let map = self
+            .inner
+            .list_refs(None, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("listing refs")?;
+        let mut refs: Vec<_> = map
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        refs.sort();
+        Ok(refs)
+    }
+
+    /// Regenerates the `summary` file (refs, commit sizes, deltas) as `ostree summary -u` does.
+    pub fn regenerate_summary(&self) -> Result<()> {
+        self.inner
+            .regenerate_summary(None, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("regenerating summary of {}", self.path.display()))
+    }
+
+    /// Adds or replaces a remote in this repo's config.
+    pub fn set_remote(&self, name: &str, url: &str, options: &[(&str, &str)]) -> Result<()> {
+        let config = self.inner.copy_config();
+        let group = format!("remote \"{name}\"");
+        if config.has_group(&group) {
+            config
+                .remove_group(&group)
+                .map_err(gerr)
+                .context("replacing remote")?;
+        }
+        config.set_string(&group, "url", url);
+        for (k, v) in options {
+            config.set_string(&group, k, v);
+        }
+        self.inner
+            .write_config(&config)
+            .map_err(gerr)
+            .with_context(|| format!("writing remote `{name}` to {}", self.path.display()))?;
+        self.inner
+            .reload_config(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("reloading repo config")
+    }
+
+    /// A remote's option, e.g. `url` or `verification-ed25519-key`.
+    pub fn remote_option(&self, remote: &str, key: &str) -> Result<Option<String>> {
+        if key == "url" {
+            return Ok(Some(
+                self.inner
+                    .remote_get_url(remote)
+                    .map_err(gerr)
+                    .with_context(|| format!("remote `{remote}` has no url"))?
+                    .to_string(),
+            ));
+        }
+        Ok(self
+            .inner
+            .remote_option(remote, key, None)
+            .map_err(gerr)
+            .with_context(|| format!("reading option {key} of remote `{remote}`"))?
+            .map(|s| s.to_string()))
+    }
+}

@@ -1,0 +1,211 @@
+//! Sysroot deployments: the device side of libostree, on a real `/` or a test directory.
+//!
+//! MxOS keeps two deployments per stateroot, as rpm-ostree does: the default one and the
+//! one it replaced, so that a rollback is always one step away.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ostree::gio;
+
+use crate::{gerr, Repo};
+
+/// One deployment as the agent sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Deployment {
+    /// Boot order position: 0 is what the next boot uses.
+    pub index: usize,
+    pub stateroot: String,
+    pub checksum: String,
+    pub serial: i32,
+    /// `remote:ref` this deployment follows, from its origin file.
+    pub refspec: Option<String>,
+    pub booted: bool,
+    pub staged: bool,
+}
+
+pub struct Sysroot {
+    inner: ostree::Sysroot,
+    path: PathBuf,
+}
+
+impl Sysroot {
+    /// Prepares an empty directory as a sysroot with one stateroot, as
+    /// `ostree admin init-fs` followed by `ostree admin os-init` does.
+    pub fn init(path: &Path, stateroot: &str) -> Result<Sysroot> {
+        for (dir, mode) in [
+            ("boot", 0o755),
+            ("dev", 0o755),
+            ("home", 0o755),
+            ("proc", 0o555),
+            ("run", 0o755),
+            ("sys", 0o555),
+            ("tmp", 0o1777),
+            ("root", 0o700),
+        ] {
+            let p = path.join(dir);
+            std::fs::create_dir_all(&p).with_context(|| format!("creating {}", p.display()))?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(mode))
+                .with_context(|| format!("setting mode of {}", p.display()))?;
+        }
+        let inner = ostree::Sysroot::new(Some(&gio::File::for_path(path)));
+        inner
+            .ensure_initialized(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("initializing sysroot {}", path.display()))?;
+        inner
+            .load(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("loading sysroot {}", path.display()))?;
+        inner
+            .init_osname(stateroot, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("creating stateroot `{stateroot}`"))?;
+        Ok(Sysroot {
+            inner,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Sysroot> {
+        if !path.join("ostree/repo/config").exists() {
+            bail!(
+                "{} is not an OSTree sysroot (no ostree/repo); set one up with `mxos-update init`",
+                path.display()
+            );
+        }
+        let inner = ostree::Sysroot::new(Some(&gio::File::for_path(path)));
+        inner
+            .load(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("loading sysroot {}", path.display()))?;
+        Ok(Sysroot {
+            inner,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn repo(&self) -> Repo {
+        Repo::from_inner(self.inner.repo(), self.path.join("ostree/repo"))
+    }
+
+    pub fn deployments(&self) -> Vec<Deployment> {
+        let booted = self.inner.booted_deployment();
+        self.inner
+            .deployments()
+            .iter()
+            .enumerate()
+            .map(|(index, d)| Deployment {
+                index,
+                stateroot: d.osname().to_string(),
+                checksum: d.csum().to_string(),
+                serial: d.deployserial(),
+                refspec: d
+                    .origin()
+                    .and_then(|o| o.string("origin", "refspec").ok())
+                    .map(|s| s.to_string()),
+                booted: booted.as_ref().is_some_and(|b| b.equal(d)),
+                staged: d.is_staged(),
+            })
+            .collect()
+    }
+
+    /// The directory a deployment's tree is checked out in.
+    pub fn deployment_dir(&self, d: &Deployment) -> PathBuf {
+        self.path.join(format!(
+            "ostree/deploy/{}/deploy/{}.{}",
+            d.stateroot, d.checksum, d.serial
+        ))
+    }
+
+    /// Deploys `commit` following `refspec` as the new default, merging `/etc` from the
+    /// current default, and keeps the current default as the rollback target.
+    pub fn deploy(&self, stateroot: &str, commit: &str, refspec: &str) -> Result<Deployment> {
+        let _lock = self.lock()?;
+        let current = self.inner.deployments();
+        let merge = self.inner.merge_deployment(Some(stateroot));
+        let origin = self.inner.origin_new_from_refspec(refspec);
+        let new = self
+            .inner
+            .deploy_tree(
+                Some(stateroot),
+                commit,
+                Some(&origin),
+                merge.as_ref(),
+                &[],
+                gio::Cancellable::NONE,
+            )
+            .map_err(gerr)
+            .with_context(|| format!("deploying {commit}"))?;
+        let mut list = vec![new];
+        // The booted deployment must survive even if it is not the default (after a rollback).
+        let keep_booted = self.inner.booted_deployment();
+        if let Some(first) = current.first() {
+            list.push(first.clone());
+        }
+        if let Some(b) = keep_booted {
+            if !list.iter().any(|d| d.equal(&b)) {
+                list.push(b);
+            }
+        }
+        self.write(&list)?;
+        self.inner.load(gio::Cancellable::NONE).map_err(gerr)?;
+        self.deployments()
+            .into_iter()
+            .next()
+            .context("no deployment after deploying")
+    }
+
+    /// Makes the second deployment the default again, keeping the first as the rollback.
+    pub fn rollback(&self) -> Result<Deployment> {
+        let _lock = self.lock()?;
+        let mut list = self.inner.deployments();
+        if list.len() < 2 {
+            bail!(
+                "no previous deployment to roll back to (this sysroot has {})",
+                list.len()
+            );
+        }
+        list.swap(0, 1);
+        self.write(&list)?;
+        self.inner.load(gio::Cancellable::NONE).map_err(gerr)?;
+        self.deployments()
+            .into_iter()
+            .next()
+            .context("no deployment after rollback")
+    }
+
+    fn write(&self, list: &[ostree::Deployment]) -> Result<()> {
+        self.inner
+            .write_deployments(list, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("writing the new boot order")?;
+        self.inner
+            .cleanup(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("cleaning up old deployments")
+    }
+
+    fn lock(&self) -> Result<SysrootLock<'_>> {
+        if !self.inner.try_lock().map_err(gerr)? {
+            bail!(
+                "another update is running on {} (the sysroot lock is held); try again when it finishes",
+                self.path.display()
+            );
+        }
+        Ok(SysrootLock(&self.inner))
+    }
+}
+
+struct SysrootLock<'a>(&'a ostree::Sysroot);
+
+impl Drop for SysrootLock<'_> {
+    fn drop(&mut self) {
+        self.0.unlock();
+    }
+}
