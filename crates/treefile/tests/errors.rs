@@ -1,0 +1,247 @@
+//! Every error names its file (and line/column where known) and what would be accepted; exact text asserted.
+
+mod common;
+
+use std::os::unix::fs::symlink;
+
+use common::{load_err, str_err, write};
+use mxos_treefile::{load, MAX_INCLUDE_DEPTH};
+
+#[test]
+fn unknown_key_in_included_file_names_that_file_line_and_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let inc = write(dir.path(), "x.yaml", "ref: r\n\npakages: [a]\n");
+    let top = write(dir.path(), "top.yaml", "include: x.yaml\n");
+    assert_eq!(
+        load_err(&top),
+        format!(
+            "{}:3:1: unknown key `pakages`; did you mean `packages`?",
+            inc.display()
+        )
+    );
+}
+
+#[test]
+fn unknown_key_far_from_any_lists_known_keys() {
+    assert_eq!(
+        str_err("ref: r\npostprocess-script: x.sh\n"),
+        "t.yaml:2:1: unknown key `postprocess-script`; known keys: add-commit-metadata, automatic-version-prefix, \
+         backend, default-target, documentation, include, overlays, packages, packages-aarch64, packages-ppc64le, \
+         packages-s390x, packages-x86_64, postprocess, recommends, ref, releasever, remove-files, repos, units, variables"
+    );
+    assert_eq!(
+        str_err("ref: r\npackages-x86-64: [a]\n"),
+        "t.yaml:2:1: unknown key `packages-x86-64`; did you mean `packages-x86_64`?"
+    );
+}
+
+#[test]
+fn wrong_type_names_key_line_and_expectation() {
+    assert_eq!(
+        str_err("ref: r\npackages: bash\n"),
+        "t.yaml:2:11: key `packages`: expected a list of strings, found string \"bash\""
+    );
+    assert_eq!(
+        str_err("ref: r\npackages:\n  - a\n  - [b]\n"),
+        "t.yaml:4:5: key `packages`: expected a list of strings, found sequence"
+    );
+    assert_eq!(
+        str_err("ref: r\ndocumentation: maybe\n"),
+        "t.yaml:2:16: key `documentation`: expected a boolean (`true` or `false`), found string \"maybe\""
+    );
+    assert_eq!(
+        str_err("ref: r\ninclude: {a: b}\n"),
+        "t.yaml:2:10: key `include`: expected a file name or a list of file names, found map"
+    );
+}
+
+#[test]
+fn wrong_type_in_included_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let inc = write(dir.path(), "inc.yaml", "# comment\nunits: 3\n");
+    let top = write(dir.path(), "top.yaml", "ref: r\ninclude: [inc.yaml]\n");
+    assert_eq!(
+        load_err(&top),
+        format!(
+            "{}:2:8: key `units`: expected a list of strings, found integer `3`",
+            inc.display()
+        )
+    );
+}
+
+#[test]
+fn unsupported_backend_says_what_is_accepted() {
+    assert_eq!(
+        str_err("ref: r\nbackend: rpm-ostree\n"),
+        "t.yaml:2:10: key `backend`: unknown value `rpm-ostree`; accepted: `dnf`"
+    );
+}
+
+#[test]
+fn missing_ref_after_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "inc.yaml", "packages: [a]\n");
+    let top = write(dir.path(), "top.yaml", "include: inc.yaml\n");
+    assert_eq!(
+        load_err(&top),
+        format!("{}: missing required key `ref`", top.display())
+    );
+}
+
+#[test]
+fn yaml_syntax_error_has_position() {
+    assert_eq!(
+        str_err("ref: r\npackages: [a\n"),
+        "t.yaml:3:1: invalid YAML: did not find expected ',' or ']', while parsing a flow sequence at line 2 column 11"
+    );
+}
+
+#[test]
+fn duplicate_key_points_at_second_occurrence() {
+    assert_eq!(
+        str_err("ref: a\npackages: [x]\nref: b\n"),
+        "t.yaml:3:1: duplicate key `ref`"
+    );
+}
+
+#[test]
+fn top_level_must_be_a_mapping() {
+    assert_eq!(
+        str_err("- ref\n"),
+        "t.yaml:1:1: the top level must be a mapping of treefile keys, found a list"
+    );
+    assert_eq!(
+        str_err(""),
+        "t.yaml:1:1: the top level must be a mapping of treefile keys, found an empty document"
+    );
+}
+
+#[test]
+fn missing_include_names_including_file_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let top = write(dir.path(), "top.yaml", "ref: r\ninclude: nope.yaml\n");
+    assert_eq!(
+        load_err(&top),
+        format!(
+            "{}: cannot read included file `nope.yaml` ({}): No such file or directory (os error 2)",
+            top.display(),
+            dir.path().join("nope.yaml").display()
+        )
+    );
+}
+
+#[test]
+fn include_loop_names_the_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.yaml", "ref: r\ninclude: b.yaml\n");
+    let b = write(dir.path(), "b.yaml", "include: a.yaml\n");
+    assert_eq!(
+        load_err(&a),
+        format!(
+            "include loop: {} -> {} -> {}",
+            a.display(),
+            b.display(),
+            a.display()
+        )
+    );
+}
+
+#[test]
+fn include_loop_through_symlink_is_the_same_inode() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = write(dir.path(), "a.yaml", "ref: r\ninclude: alias.yaml\n");
+    symlink(&a, dir.path().join("alias.yaml")).unwrap();
+    assert_eq!(
+        load_err(&a),
+        format!(
+            "include loop: {} -> {}",
+            a.display(),
+            dir.path().join("alias.yaml").display()
+        )
+    );
+}
+
+#[test]
+fn include_without_directory_in_load_str() {
+    assert_eq!(
+        str_err("ref: r\ninclude: x.yaml\n"),
+        "t.yaml: `include` is not available for a treefile loaded from a string (no directory to resolve it against)"
+    );
+}
+
+/// f0 includes f1 includes ... f{last}.
+fn chain(dir: &std::path::Path, last: usize) -> std::path::PathBuf {
+    for i in 0..last {
+        write(
+            dir,
+            &format!("f{i}.yaml"),
+            &format!("include: f{}.yaml\npackages: [p{i}]\n", i + 1),
+        );
+    }
+    write(dir, &format!("f{last}.yaml"), "ref: r\n");
+    dir.join("f0.yaml")
+}
+
+#[test]
+fn include_depth_limit() {
+    let ok = tempfile::tempdir().unwrap();
+    let plan = load(&chain(ok.path(), MAX_INCLUDE_DEPTH), "x86_64").unwrap();
+    assert_eq!(plan.sources.len(), MAX_INCLUDE_DEPTH + 1);
+
+    let deep = tempfile::tempdir().unwrap();
+    let top = chain(deep.path(), MAX_INCLUDE_DEPTH + 1);
+    assert_eq!(
+        load_err(&top),
+        format!(
+            "{}: include depth limit of 50 exceeded (included from {})",
+            deep.path().join("f51.yaml").display(),
+            deep.path().join("f50.yaml").display()
+        )
+    );
+}
+
+#[test]
+fn unknown_variable_lists_defined_ones() {
+    assert_eq!(
+        str_err("ref: mxos/${strem}/${basearch}\nvariables: {stream: next}\nreleasever: \"10\"\n"),
+        "t.yaml: key `ref`: unknown variable `strem`; defined: basearch, releasever, stream"
+    );
+    assert_eq!(
+        str_err("ref: mxos/${releasever}\n"),
+        "t.yaml: key `ref`: unknown variable `releasever`; defined: basearch"
+    );
+    assert_eq!(
+        str_err("ref: mxos/${basearch\n"),
+        "t.yaml: key `ref`: unterminated `${` in `mxos/${basearch`"
+    );
+}
+
+#[test]
+fn unknown_variable_names_the_file_that_set_ref() {
+    let dir = tempfile::tempdir().unwrap();
+    let inc = write(dir.path(), "inc.yaml", "ref: ${nope}\n");
+    let top = write(dir.path(), "top.yaml", "include: inc.yaml\n");
+    assert_eq!(
+        load_err(&top),
+        format!(
+            "{}: key `ref`: unknown variable `nope`; defined: basearch",
+            inc.display()
+        )
+    );
+}
+
+#[test]
+fn builtin_variables_cannot_be_redefined() {
+    assert_eq!(
+        str_err("ref: r\nvariables: {basearch: x}\n"),
+        "t.yaml: key `variables`: `basearch` is built in and cannot be redefined"
+    );
+}
+
+#[test]
+fn bad_version_prefix_reported_at_load() {
+    assert_eq!(
+        str_err("ref: r\nautomatic-version-prefix: \"10.<date:%Y%q>\"\n"),
+        "t.yaml: key `automatic-version-prefix`: unsupported `%q` in `<date:%Y%q>`; accepted: %Y %m %d %H %M %S %%"
+    );
+}
