@@ -1,1 +1,16 @@
-//! placeholder
+//! Test support for the MxOS workspace: real RPMs, the demo package set, a loopback nginx.
+//!
+//! Everything here shells out to the real tools (rpmbuild, createrepo_c, nginx) so the
+//! crates under test see the same artefacts they will see in production.
+
+pub mod cmd;
+pub mod demo;
+pub mod lock;
+pub mod nginx;
+pub mod rpms;
+
+pub use cmd::run;
+pub use demo::{build_demo_repo, demo_packages, shared_demo_repo};
+pub use lock::with_file_lock;
+pub use nginx::Nginx;
+pub use rpms::{build_repo, FileEntry, PackageSpec};

@@ -1,0 +1,54 @@
+//! Command-line access to the test kit, e.g. `mxos-testkit demo-repo DIR [--generation N]` for `cargo xtask demo`.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Context, Result};
+
+const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]";
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("demo-repo") => demo_repo(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => bail!("{USAGE}"),
+    }
+}
+
+fn demo_repo(args: &[String]) -> Result<()> {
+    let mut dir = None;
+    let mut generation = 1;
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--generation" => {
+                let value = it
+                    .next()
+                    .with_context(|| format!("--generation needs a value\n{USAGE}"))?;
+                generation = value
+                    .parse()
+                    .with_context(|| format!("--generation {value:?} is not a number"))?;
+            }
+            other if other.starts_with("--generation=") => {
+                let value = &other["--generation=".len()..];
+                generation = value
+                    .parse()
+                    .with_context(|| format!("--generation {value:?} is not a number"))?;
+            }
+            other if other.starts_with('-') => bail!("unknown option {other}\n{USAGE}"),
+            other if dir.is_none() => dir = Some(PathBuf::from(other)),
+            other => bail!("unexpected argument {other}\n{USAGE}"),
+        }
+    }
+    let dir = dir.with_context(|| format!("missing DIR\n{USAGE}"))?;
+    mxos_tests::build_demo_repo(&dir, generation)
+        .with_context(|| format!("building demo repo in {}", dir.display()))?;
+    eprintln!(
+        "demo repo generation {generation} written to {}",
+        dir.display()
+    );
+    Ok(())
+}
