@@ -4,7 +4,12 @@
 //! Format (libostree `ostree-sign-ed25519.c`): public keys are 32 raw bytes, secret keys 64 raw
 //! bytes (seed followed by public key), both written base64 on one line; signatures are the
 //! 64-byte pure-Ed25519 signature over the exact bytes of the signed object (the serialized
-//! commit variant, or the summary file). Storing signatures in metadata is `mxos-repo`'s job.
+//! commit variant, or the summary file). `stored` puts them where libostree looks:
+//! a commit's detached metadata and `summary.sig`.
+
+mod stored;
+
+pub use stored::{sign_commit, sign_summary, verify_commit, verify_summary};
 
 use std::fmt;
 use std::path::Path;
