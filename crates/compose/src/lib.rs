@@ -1,1 +1,10 @@
-//! placeholder
+//! Composing MxOS trees: a package backend installs a Plan into a fresh root, postprocess
+//! makes it OSTree-ready, overlays are laid on top, and the result is committed and signed.
+
+pub mod cmd;
+pub mod dnf;
+pub mod overlay;
+mod pipeline;
+pub mod postprocess;
+
+pub use pipeline::{compose, ComposeRequest, Outcome, KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE};

@@ -1,0 +1,68 @@
+//! The one way this crate runs a program: logged, stdin closed, stderr's tail in the error.
+
+use std::process::{Command, Output, Stdio};
+
+use anyhow::{bail, Context, Result};
+
+/// Runs `cmd` to completion; a non-zero exit is an error carrying the command line and the
+/// last lines of its output, which is where dnf, rpm and scripts say what went wrong.
+pub fn run(cmd: &mut Command) -> Result<Output> {
+    let line = command_line(cmd);
+    eprintln!("+ {line}");
+    let out = cmd
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("starting `{line}`"))?;
+    if !out.status.success() {
+        bail!(
+            "`{line}` failed ({}):\n{}",
+            out.status,
+            tail(&out, 25)
+        );
+    }
+    Ok(out)
+}
+
+/// The last `n` lines of stderr, or of stdout when stderr is empty.
+pub fn tail(out: &Output, n: usize) -> String {
+    let text = if out.stderr.iter().any(|b| !b.is_ascii_whitespace()) {
+        String::from_utf8_lossy(&out.stderr)
+    } else {
+        String::from_utf8_lossy(&out.stdout)
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn command_line(cmd: &Command) -> String {
+    let mut parts: Vec<String> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some(format!("{}={}", k.to_string_lossy(), v?.to_string_lossy())))
+        .collect();
+    parts.push(cmd.get_program().to_string_lossy().into_owned());
+    parts.extend(cmd.get_args().map(|a| {
+        let a = a.to_string_lossy();
+        if a.contains(' ') || a.is_empty() {
+            format!("'{a}'")
+        } else {
+            a.into_owned()
+        }
+    }));
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failure_names_command_and_stderr_tail() {
+        let err = run(Command::new("sh").args(["-c", "echo one >&2; echo two >&2; exit 3"]))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "`sh -c 'echo one >&2; echo two >&2; exit 3'` failed (exit status: 3):\none\ntwo"
+        );
+    }
+}
