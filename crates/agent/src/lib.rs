@@ -1,1 +1,10 @@
-//! placeholder
+//! Device-side updates: follow a signed ref, verify each commit's ed25519 signature before
+//! deploying it, keep the previous deployment for rollback, and report status in the
+//! person's language (es-MX or English).
+
+pub mod i18n;
+pub mod remote_conf;
+pub mod status;
+mod update;
+
+pub use update::{init, rollback, upgrade, InitRequest, UpgradeOutcome, STATEROOT};

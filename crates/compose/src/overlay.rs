@@ -133,7 +133,7 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<()> {
         let p = c.path();
         let m = fs::symlink_metadata(&p)?;
         let rel = p.strip_prefix(root)?.to_string_lossy().into_owned();
-        let mode = m.permissions().mode() & 0o7777;
+        let mode = normalized_mode(m.permissions().mode(), m.is_dir());
         let kind = if m.is_dir() {
             EntryKind::Dir
         } else if m.file_type().is_symlink() {
@@ -151,6 +151,17 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Git keeps only the executable bit, so the umask of whoever checked out the overlay must
+/// not change the layer: modes are normalized to 0755/0644, special bits kept for checks.
+fn normalized_mode(mode: u32, is_dir: bool) -> u32 {
+    let special = mode & 0o7000;
+    if is_dir || mode & 0o111 != 0 {
+        special | 0o755
+    } else {
+        special | 0o644
+    }
 }
 
 /// The rules an overlay must follow; pure so every refusal is tested without a tree.
@@ -218,7 +229,7 @@ fn copy_tree(src_root: &Path, dest_root: &Path, dir: &Path) -> Result<()> {
         let m = fs::symlink_metadata(&p)?;
         if m.is_dir() {
             fs::create_dir_all(&dest)?;
-            fs::set_permissions(&dest, m.permissions())?;
+            fs::set_permissions(&dest, fs::Permissions::from_mode(normalized_mode(m.permissions().mode(), true)))?;
             copy_tree(src_root, dest_root, &p)?;
         } else if m.file_type().is_symlink() {
             fs::create_dir_all(dest.parent().unwrap_or(dest_root))?;
@@ -226,6 +237,7 @@ fn copy_tree(src_root: &Path, dest_root: &Path, dir: &Path) -> Result<()> {
         } else {
             fs::create_dir_all(dest.parent().unwrap_or(dest_root))?;
             fs::copy(&p, &dest).with_context(|| format!("copying {}", p.display()))?;
+            fs::set_permissions(&dest, fs::Permissions::from_mode(normalized_mode(m.permissions().mode(), false)))?;
         }
     }
     Ok(())

@@ -16,6 +16,9 @@ pub struct PullOptions {
     /// Write refs exactly as on the source (publishing); otherwise pulled refs land under
     /// the remote's name when pulling by remote.
     pub mirror: bool,
+    /// Fetch exactly these commits for `refs` (same order), not whatever the refs point at
+    /// now: after checking a commit's signature, the tree pulled must be that commit's.
+    pub commits: Vec<String>,
 }
 
 impl Repo {
@@ -31,6 +34,9 @@ impl Repo {
         let dict = glib::VariantDict::new(None);
         dict.insert_value("refs", &opts.refs.to_variant());
         dict.insert_value("flags", &(flags.bits() as i32).to_variant());
+        if !opts.commits.is_empty() {
+            dict.insert_value("override-commit-ids", &opts.commits.to_variant());
+        }
         self.inner
             .pull_with_options(source, &dict.end(), None, gio::Cancellable::NONE)
             .map_err(crate::gerr)
@@ -44,8 +50,8 @@ impl Repo {
             &url,
             &PullOptions {
                 refs: refs.to_vec(),
-                commit_only: false,
                 mirror: true,
+                ..Default::default()
             },
         )
     }

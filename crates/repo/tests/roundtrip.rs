@@ -143,7 +143,7 @@ fn commit_layers_sign_publish_deploy() {
             &PullOptions {
                 refs: vec!["mxos/test".into()],
                 commit_only: true,
-                mirror: false,
+                ..Default::default()
             },
         )
         .unwrap();

@@ -4,12 +4,16 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]";
+const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/gen-1 if stale, prints its path)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo-repo") => demo_repo(&args[1..]),
+        Some("shared-demo-repo") => {
+            println!("{}", mxos_tests::shared_demo_repo(1)?.display());
+            Ok(())
+        }
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(())

@@ -1,0 +1,92 @@
+//! Reading a published remote config (`mxos.conf`, libostree's key file format).
+
+use anyhow::{bail, Context, Result};
+
+/// The parts of a `[remote "NAME"]` group MxOS needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteConf {
+    pub name: String,
+    pub url: String,
+    /// base64 ed25519 public keys (`verification-ed25519-key`).
+    pub ed25519_keys: Vec<String>,
+}
+
+pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
+    let mut name = None;
+    let mut url = None;
+    let mut keys = Vec::new();
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if let Some(group) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            if name.is_some() {
+                bail!("{source}:{}: only one remote per file is supported", n + 1);
+            }
+            let remote = group
+                .strip_prefix("remote \"")
+                .and_then(|g| g.strip_suffix('"'))
+                .with_context(|| {
+                    format!("{source}:{}: expected a `[remote \"NAME\"]` group, found `{line}`", n + 1)
+                })?;
+            name = Some(remote.to_owned());
+            continue;
+        }
+        let (k, v) = line
+            .split_once('=')
+            .with_context(|| format!("{source}:{}: expected `key=value`, found `{line}`", n + 1))?;
+        if name.is_none() {
+            bail!("{source}:{}: `{}` appears before any `[remote \"NAME\"]` group", n + 1, k.trim());
+        }
+        match k.trim() {
+            "url" => url = Some(v.trim().to_owned()),
+            "verification-ed25519-key" => keys.push(v.trim().to_owned()),
+            _ => {}
+        }
+    }
+    let name = name.with_context(|| format!("{source}: no `[remote \"NAME\"]` group"))?;
+    let url = url.with_context(|| format!("{source}: remote `{name}` has no `url=`"))?;
+    if keys.is_empty() {
+        bail!("{source}: remote `{name}` has no `verification-ed25519-key=`; MxOS deploys only signed commits");
+    }
+    Ok(RemoteConf {
+        name,
+        url,
+        ed25519_keys: keys,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_published_conf() {
+        let conf = parse(
+            "# c\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ngpg-verify=false\nsign-verify=ed25519\nverification-ed25519-key=AAAA\n",
+            "mxos.conf",
+        )
+        .unwrap();
+        assert_eq!(
+            conf,
+            RemoteConf { name: "mxos".into(), url: "http://127.0.0.1:8080".into(), ed25519_keys: vec!["AAAA".into()] }
+        );
+    }
+
+    #[test]
+    fn explains_what_is_missing() {
+        assert_eq!(
+            parse("[remote \"mxos\"]\nurl=x\n", "f.conf").unwrap_err().to_string(),
+            "f.conf: remote `mxos` has no `verification-ed25519-key=`; MxOS deploys only signed commits"
+        );
+        assert_eq!(
+            parse("[core]\nurl=x\n", "f.conf").unwrap_err().to_string(),
+            "f.conf:1: expected a `[remote \"NAME\"]` group, found `[core]`"
+        );
+        assert_eq!(
+            parse("[remote \"m\"]\nverification-ed25519-key=A\n", "f.conf").unwrap_err().to_string(),
+            "f.conf: remote `m` has no `url=`"
+        );
+    }
+}

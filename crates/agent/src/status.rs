@@ -1,0 +1,117 @@
+//! What is deployed, for people (`mxos-update status`) and for scripts (`--json`).
+
+use std::path::Path;
+
+use anyhow::Result;
+use mxos_repo::Sysroot;
+use serde::Serialize;
+
+use crate::i18n::{short, Lang, Msg};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DeploymentStatus {
+    pub index: usize,
+    /// What the next boot uses.
+    pub default: bool,
+    /// What `mxos-update rollback` would switch to.
+    pub rollback: bool,
+    pub booted: bool,
+    pub staged: bool,
+    pub checksum: String,
+    pub version: Option<String>,
+    pub refspec: Option<String>,
+    pub timestamp: u64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Status {
+    pub following: Option<String>,
+    pub deployments: Vec<DeploymentStatus>,
+}
+
+pub fn status(sysroot_path: &Path) -> Result<Status> {
+    let sysroot = Sysroot::load(sysroot_path)?;
+    let repo = sysroot.repo();
+    let mut deployments = Vec::new();
+    for d in sysroot.deployments() {
+        let info = repo.commit_info(&d.checksum)?;
+        deployments.push(DeploymentStatus {
+            index: d.index,
+            default: d.index == 0,
+            rollback: d.index == 1,
+            booted: d.booted,
+            staged: d.staged,
+            version: info.version().map(str::to_owned),
+            timestamp: info.timestamp,
+            refspec: d.refspec,
+            checksum: d.checksum,
+        });
+    }
+    Ok(Status {
+        following: crate::update::following(&sysroot)?,
+        deployments,
+    })
+}
+
+/// The human form, one block per deployment, default first.
+pub fn render(status: &Status, lang: Lang) -> String {
+    if status.deployments.is_empty() {
+        let mut s = Msg::NoDeployments.text(lang);
+        if let Some(f) = &status.following {
+            s.push_str(&format!("\n  → {f}"));
+        }
+        return s + "\n";
+    }
+    let mut out = String::new();
+    for d in &status.deployments {
+        let mut tags = Vec::new();
+        if d.default {
+            tags.push(Msg::Default.text(lang));
+        }
+        if d.rollback {
+            tags.push(Msg::Rollback.text(lang));
+        }
+        if d.booted {
+            tags.push(Msg::Booted.text(lang));
+        }
+        let marker = if d.default { "●" } else { " " };
+        out.push_str(&format!(
+            "{marker} {} {} [{}]\n    {} {}\n    ref: {}\n",
+            d.version.as_deref().unwrap_or("-"),
+            short(&d.checksum),
+            tags.join(", "),
+            match lang {
+                Lang::Es => "commit:",
+                Lang::En => "commit:",
+            },
+            d.checksum,
+            d.refspec.as_deref().unwrap_or("-"),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_default_and_rollback_in_both_languages() {
+        let st = Status {
+            following: Some("mxos:mxos/10/x86_64/demo".into()),
+            deployments: vec![
+                DeploymentStatus { index: 0, default: true, rollback: false, booted: false, staged: false, checksum: "a".repeat(64), version: Some("10.20261129.1".into()), refspec: Some("mxos:mxos/10/x86_64/demo".into()), timestamp: 2 },
+                DeploymentStatus { index: 1, default: false, rollback: true, booted: true, staged: false, checksum: "b".repeat(64), version: Some("10.20261129.0".into()), refspec: Some("mxos:mxos/10/x86_64/demo".into()), timestamp: 1 },
+            ],
+        };
+        let es = render(&st, Lang::Es);
+        assert!(es.starts_with("● 10.20261129.1 aaaaaaaaaaaa [predeterminada]\n"), "{es}");
+        assert!(es.contains("  10.20261129.0 bbbbbbbbbbbb [anterior (para regresar), en uso]\n"), "{es}");
+        let en = render(&st, Lang::En);
+        assert!(en.contains("[rollback, booted]"), "{en}");
+        assert_eq!(
+            render(&Status { following: None, deployments: vec![] }, Lang::Es),
+            "No hay ninguna versión instalada todavía.\n"
+        );
+    }
+}
