@@ -1,1 +1,4 @@
-fn main() {}
+//! `mxos-compose`: the image maintainer's tool.
+fn main() -> std::process::ExitCode {
+    mxos_cli::compose::main()
+}

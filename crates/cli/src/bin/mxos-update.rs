@@ -1,1 +1,4 @@
-fn main() {}
+//! `mxos-update`: the device's update tool.
+fn main() -> std::process::ExitCode {
+    mxos_cli::update::main()
+}

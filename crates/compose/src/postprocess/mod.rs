@@ -65,6 +65,13 @@ fn drop_package_manager_state(root: &Path) -> Result<()> {
     ] {
         remove_if_exists(&root.join(rel))?;
     }
+    // dnf creates these in any installroot; they are empty and say nothing about the tree.
+    for rel in ["etc/dnf/modules.d", "etc/dnf"] {
+        let p = root.join(rel);
+        if p.is_dir() && fs::read_dir(&p)?.next().is_none() {
+            fs::remove_dir(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
     let rpmdb = root.join(RPMDB_DIR);
     let wal = rpmdb.join("rpmdb.sqlite-wal");
     if wal.exists() && fs::metadata(&wal)?.len() > 0 {
@@ -168,12 +175,11 @@ fn convert_var(root: &Path) -> Result<()> {
     if var.exists() {
         walk_var(root, &var, &mut entries)?;
     }
-    let mut seen: Vec<String> = entries.iter().map(entry_path).collect();
+    // The layout's own directories keep their standard modes whatever a package or dnf
+    // created (dnf makes /var/tmp 0755; it must be 1777).
+    entries.retain(|e| !LAYOUT_VAR_DIRS.iter().any(|(p, _)| *p == entry_path(e)));
     for (path, mode) in LAYOUT_VAR_DIRS {
-        if !seen.iter().any(|p| p == path) {
-            entries.push(VarEntry::Dir { path: (*path).into(), mode: *mode, uid: 0, gid: 0 });
-            seen.push((*path).into());
-        }
+        entries.push(VarEntry::Dir { path: (*path).into(), mode: *mode, uid: 0, gid: 0 });
     }
     let users = read_ids(&root.join("etc/passwd"));
     let groups = read_ids(&root.join("etc/group"));

@@ -1,0 +1,185 @@
+//! `mxos-compose` subcommands: plan, tree, keygen, sign, verify, publish.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use mxos_compose::{ComposeRequest, Outcome};
+use mxos_repo::{Repo, RepoMode};
+
+#[derive(Parser)]
+#[command(name = "mxos-compose", version, about = "Compose, sign and publish MxOS OSTree commits")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and validate a treefile; print its canonical plan as JSON.
+    Plan {
+        treefile: PathBuf,
+        #[arg(long, default_value = std::env::consts::ARCH)]
+        basearch: String,
+    },
+    /// Compose a treefile into a commit on its ref.
+    Tree {
+        treefile: PathBuf,
+        /// Build repository (created if missing).
+        #[arg(long)]
+        repo: PathBuf,
+        /// Mode of a new repository: bare-user or archive.
+        #[arg(long, default_value = "bare-user")]
+        mode: String,
+        /// Scratch directory (default: a fresh one under /var/tmp, removed afterwards).
+        #[arg(long)]
+        workdir: Option<PathBuf>,
+        /// Directory holding overlays (default: ../overlays from the treefile's directory).
+        #[arg(long)]
+        overlays: Option<PathBuf>,
+        /// Sign the new commit with this ed25519 secret key.
+        #[arg(long)]
+        sign_key: Option<PathBuf>,
+        /// Compose even if the inputs did not change.
+        #[arg(long)]
+        force_nocache: bool,
+        #[arg(long, default_value = std::env::consts::ARCH)]
+        basearch: String,
+    },
+    /// Create an ed25519 key pair: BASE.secret and BASE.pub.
+    Keygen { base: PathBuf },
+    /// Sign a commit (ref or checksum) in a repository.
+    Sign {
+        #[arg(long)]
+        repo: PathBuf,
+        rev: String,
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Verify a commit's ed25519 signature against trusted public keys.
+    Verify {
+        #[arg(long)]
+        repo: PathBuf,
+        rev: String,
+        /// File with one base64 public key per line.
+        #[arg(long)]
+        pubkey: PathBuf,
+    },
+    /// Publish refs to a static archive repository with a signed summary.
+    Publish {
+        #[arg(long)]
+        repo: PathBuf,
+        #[arg(long)]
+        to: PathBuf,
+        #[arg(long)]
+        sign_key: PathBuf,
+        /// URL devices use to reach the published repo (for the remote config).
+        #[arg(long)]
+        url: Option<String>,
+        /// Refs to publish (default: all composed refs).
+        #[arg(long = "ref")]
+        refs: Vec<String>,
+        #[arg(long, default_value = "mxos")]
+        remote_name: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            crate::report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Plan { treefile, basearch } => {
+            let plan = mxos_treefile::load(&treefile, &basearch)?;
+            println!("{}", plan.canonical_json());
+        }
+        Command::Tree { treefile, repo, mode, workdir, overlays, sign_key, force_nocache, basearch } => {
+            let tmp;
+            let workdir = match workdir {
+                Some(w) => w,
+                None => {
+                    std::fs::create_dir_all("/var/tmp")?;
+                    tmp = tempfile::Builder::new()
+                        .prefix("mxos-compose-")
+                        .tempdir_in("/var/tmp")
+                        .context("creating a work dir under /var/tmp")?;
+                    tmp.path().to_owned()
+                }
+            };
+            let outcome = mxos_compose::compose(&ComposeRequest {
+                treefile,
+                repo,
+                mode: RepoMode::parse(&mode)?,
+                workdir,
+                overlays_dir: overlays,
+                sign_key,
+                force: force_nocache,
+                basearch,
+                source_date_epoch: source_date_epoch()?,
+            })?;
+            match outcome {
+                Outcome::Unchanged { reference, checksum } => {
+                    println!("no changes since {checksum} ({reference})");
+                }
+                Outcome::Committed { reference, checksum, version, packages, signed } => {
+                    println!(
+                        "committed {checksum} on {reference}: version {}, {packages} packages, {}",
+                        version.as_deref().unwrap_or("-"),
+                        if signed { "signed" } else { "unsigned" }
+                    );
+                }
+            }
+        }
+        Command::Keygen { base } => {
+            let secret = base.with_extension("secret");
+            let public = base.with_extension("pub");
+            let key = mxos_sign::write_keypair(&secret, &public)?;
+            println!("wrote {} and {} (public key {key})", secret.display(), public.display());
+        }
+        Command::Sign { repo, rev, key } => {
+            let repo = Repo::open(&repo)?;
+            let key = mxos_sign::SecretKey::read(&key)?;
+            let checksum = mxos_sign::sign_commit(&repo, &rev, &key)?;
+            println!("signed {checksum} with {}", key.public());
+        }
+        Command::Verify { repo, rev, pubkey } => {
+            let repo = Repo::open(&repo)?;
+            let keys = mxos_sign::PublicKey::read_all(&pubkey)?;
+            let key = mxos_sign::verify_commit(&repo, &rev, &keys)?;
+            println!("{} : good ed25519 signature by {key}", repo.require(&rev)?);
+        }
+        Command::Publish { repo, to, sign_key, url, refs, remote_name } => {
+            let report = mxos_publish::publish(&mxos_publish::PublishRequest {
+                build_repo: repo,
+                public_dir: to,
+                refs,
+                sign_key,
+                url,
+                remote_name,
+            })?;
+            for (r, c) in &report.refs {
+                println!("published {r} = {c}");
+            }
+            println!("remote config: {}", report.remote_conf.display());
+            println!("public key:    {}", report.public_key.display());
+        }
+    }
+    Ok(())
+}
+
+fn source_date_epoch() -> Result<Option<u64>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => Ok(Some(v.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970")
+        })?)),
+        _ => Ok(None),
+    }
+}

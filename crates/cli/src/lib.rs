@@ -1,0 +1,12 @@
+//! The two binaries' argument parsing and printing; all work happens in the library crates.
+
+pub mod compose;
+pub mod update;
+
+/// Prints an error with its whole chain, one cause per line, the way people read it.
+pub fn report(err: &anyhow::Error) {
+    eprintln!("error: {err}");
+    for cause in err.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
