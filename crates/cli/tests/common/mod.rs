@@ -1,0 +1,111 @@
+//! Running the real binaries from tests, and a throwaway MxOS project around them.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn show(what: &str, args: &[&str], out: &Output) -> String {
+    format!(
+        "{what} {}\nstatus: {}\nstdout:\n{}\nstderr:\n{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn exec(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(bin);
+    cmd.args(args).env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("SOURCE_DATE_EPOCH");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+/// Runs `mxos-compose`, expecting success; returns stdout.
+pub fn compose(args: &[&str]) -> String {
+    let out = exec(env!("CARGO_BIN_EXE_mxos-compose"), args, &[]);
+    assert!(out.status.success(), "{}", show("mxos-compose", args, &out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Runs `mxos-compose`, expecting failure; returns stderr.
+pub fn compose_fails(args: &[&str]) -> String {
+    let out = exec(env!("CARGO_BIN_EXE_mxos-compose"), args, &[]);
+    assert!(!out.status.success(), "{}", show("mxos-compose", args, &out));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+pub fn update(sysroot: &Path, args: &[&str]) -> String {
+    update_env(sysroot, args, &[])
+}
+
+pub fn update_env(sysroot: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut all = vec!["--sysroot", sysroot.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = exec(env!("CARGO_BIN_EXE_mxos-update"), &all, env);
+    assert!(out.status.success(), "{}", show("mxos-update", &all, &out));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn update_fails(sysroot: &Path, args: &[&str]) -> String {
+    let mut all = vec!["--sysroot", sysroot.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = exec(env!("CARGO_BIN_EXE_mxos-update"), &all, &[]);
+    assert!(!out.status.success(), "{}", show("mxos-update", &all, &out));
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// The checksum in "committed <sum> on ..." output.
+pub fn committed(stdout: &str) -> String {
+    let rest = stdout.strip_prefix("committed ").unwrap_or_else(|| panic!("not a commit: {stdout}"));
+    rest[..64].to_owned()
+}
+
+/// The default deployment's checksum and the full order, from `status --json`.
+pub fn deployments(sysroot: &Path) -> Vec<String> {
+    let json: serde_json::Value = serde_json::from_str(&update(sysroot, &["status", "--json"])).unwrap();
+    json["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["checksum"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// A treefile like the demo one, in its own directory, installing from `rpm_repo`.
+pub fn demo_treefile(dir: &Path, rpm_repo: &Path, extra: &str) -> PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let text = std::fs::read_to_string(workspace().join("treefiles/mxos-demo.yaml")).unwrap();
+    std::fs::write(dir.join("mxos-demo.yaml"), format!("{text}{extra}")).unwrap();
+    std::fs::write(
+        dir.join("mxos-demo.repo"),
+        format!("[mxos-demo]\nname=demo\nbaseurl=file://{}\ngpgcheck=0\n", rpm_repo.display()),
+    )
+    .unwrap();
+    dir.join("mxos-demo.yaml")
+}
+
+/// Runs the stock `ostree` CLI; `["--repo", R, verb, ...]` is reordered to the
+/// `verb --repo=R ...` form it requires.
+pub fn ostree(args: &[&str]) -> String {
+    let args: Vec<String> = match args {
+        ["--repo", repo, verb, rest @ ..] => {
+            let mut v = vec![verb.to_string(), format!("--repo={repo}")];
+            v.extend(rest.iter().map(|a| a.to_string()));
+            v
+        }
+        _ => args.iter().map(|a| a.to_string()).collect(),
+    };
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let args = args.as_slice();
+    let out = Command::new("ostree").args(args).output().unwrap();
+    assert!(out.status.success(), "{}", show("ostree", args, &out));
+    String::from_utf8(out.stdout).unwrap()
+}
