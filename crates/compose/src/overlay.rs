@@ -166,7 +166,10 @@ fn normalized_mode(mode: u32, is_dir: bool) -> u32 {
 
 /// The rules an overlay must follow; pure so every refusal is tested without a tree.
 pub fn validate(entries: &[Entry], setuid_allowed: &[String]) -> Result<()> {
-    for e in entries {
+    // Files first, so the message names what the author actually put there, not `/var`.
+    let files = entries.iter().filter(|e| e.kind != EntryKind::Dir);
+    let dirs = entries.iter().filter(|e| e.kind == EntryKind::Dir);
+    for e in files.chain(dirs) {
         let rel = &e.rel;
         if rel == "var" || rel.starts_with("var/") {
             bail!("/{rel}: overlays may not place anything under /var (it is machine state, never updated); use tmpfiles.d in /usr/lib/tmpfiles.d instead");
