@@ -79,14 +79,28 @@ mod tests {
     #[test]
     fn locale_precedence_and_fallback() {
         let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |k: &str| pairs.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+            move |k: &str| {
+                pairs
+                    .iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
         };
         assert_eq!(Lang::from_vars(env(&[("LANG", "es_MX.UTF-8")])), Lang::Es);
-        assert_eq!(Lang::from_vars(env(&[("LANG", "es_MX.UTF-8"), ("LC_ALL", "C")])), Lang::En);
-        assert_eq!(Lang::from_vars(env(&[("LC_ALL", ""), ("LANG", "es_ES")])), Lang::Es);
+        assert_eq!(
+            Lang::from_vars(env(&[("LANG", "es_MX.UTF-8"), ("LC_ALL", "C")])),
+            Lang::En
+        );
+        assert_eq!(
+            Lang::from_vars(env(&[("LC_ALL", ""), ("LANG", "es_ES")])),
+            Lang::Es
+        );
         assert_eq!(Lang::from_vars(env(&[])), Lang::En);
         assert_eq!(
-            Msg::UpToDate { version: "10.1".into() }.text(Lang::Es),
+            Msg::UpToDate {
+                version: "10.1".into()
+            }
+            .text(Lang::Es),
             "El sistema está al día (10.1)."
         );
     }

@@ -28,7 +28,10 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
                 .strip_prefix("remote \"")
                 .and_then(|g| g.strip_suffix('"'))
                 .with_context(|| {
-                    format!("{source}:{}: expected a `[remote \"NAME\"]` group, found `{line}`", n + 1)
+                    format!(
+                        "{source}:{}: expected a `[remote \"NAME\"]` group, found `{line}`",
+                        n + 1
+                    )
                 })?;
             name = Some(remote.to_owned());
             continue;
@@ -37,7 +40,11 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
             .split_once('=')
             .with_context(|| format!("{source}:{}: expected `key=value`, found `{line}`", n + 1))?;
         if name.is_none() {
-            bail!("{source}:{}: `{}` appears before any `[remote \"NAME\"]` group", n + 1, k.trim());
+            bail!(
+                "{source}:{}: `{}` appears before any `[remote \"NAME\"]` group",
+                n + 1,
+                k.trim()
+            );
         }
         match k.trim() {
             "url" => url = Some(v.trim().to_owned()),
@@ -70,7 +77,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             conf,
-            RemoteConf { name: "mxos".into(), url: "http://127.0.0.1:8080".into(), ed25519_keys: vec!["AAAA".into()] }
+            RemoteConf {
+                name: "mxos".into(),
+                url: "http://127.0.0.1:8080".into(),
+                ed25519_keys: vec!["AAAA".into()]
+            }
         );
     }
 
@@ -85,7 +96,9 @@ mod tests {
             "f.conf:1: expected a `[remote \"NAME\"]` group, found `[core]`"
         );
         assert_eq!(
-            parse("[remote \"m\"]\nverification-ed25519-key=A\n", "f.conf").unwrap_err().to_string(),
+            parse("[remote \"m\"]\nverification-ed25519-key=A\n", "f.conf")
+                .unwrap_err()
+                .to_string(),
             "f.conf: remote `m` has no `url=`"
         );
     }

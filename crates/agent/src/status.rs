@@ -100,17 +100,49 @@ mod tests {
         let st = Status {
             following: Some("mxos:mxos/10/x86_64/demo".into()),
             deployments: vec![
-                DeploymentStatus { index: 0, default: true, rollback: false, booted: false, staged: false, checksum: "a".repeat(64), version: Some("10.20261129.1".into()), refspec: Some("mxos:mxos/10/x86_64/demo".into()), timestamp: 2 },
-                DeploymentStatus { index: 1, default: false, rollback: true, booted: true, staged: false, checksum: "b".repeat(64), version: Some("10.20261129.0".into()), refspec: Some("mxos:mxos/10/x86_64/demo".into()), timestamp: 1 },
+                DeploymentStatus {
+                    index: 0,
+                    default: true,
+                    rollback: false,
+                    booted: false,
+                    staged: false,
+                    checksum: "a".repeat(64),
+                    version: Some("10.20261129.1".into()),
+                    refspec: Some("mxos:mxos/10/x86_64/demo".into()),
+                    timestamp: 2,
+                },
+                DeploymentStatus {
+                    index: 1,
+                    default: false,
+                    rollback: true,
+                    booted: true,
+                    staged: false,
+                    checksum: "b".repeat(64),
+                    version: Some("10.20261129.0".into()),
+                    refspec: Some("mxos:mxos/10/x86_64/demo".into()),
+                    timestamp: 1,
+                },
             ],
         };
         let es = render(&st, Lang::Es);
-        assert!(es.starts_with("● 10.20261129.1 aaaaaaaaaaaa [predeterminada]\n"), "{es}");
-        assert!(es.contains("  10.20261129.0 bbbbbbbbbbbb [anterior (para regresar), en uso]\n"), "{es}");
+        assert!(
+            es.starts_with("● 10.20261129.1 aaaaaaaaaaaa [predeterminada]\n"),
+            "{es}"
+        );
+        assert!(
+            es.contains("  10.20261129.0 bbbbbbbbbbbb [anterior (para regresar), en uso]\n"),
+            "{es}"
+        );
         let en = render(&st, Lang::En);
         assert!(en.contains("[rollback, booted]"), "{en}");
         assert_eq!(
-            render(&Status { following: None, deployments: vec![] }, Lang::Es),
+            render(
+                &Status {
+                    following: None,
+                    deployments: vec![]
+                },
+                Lang::Es
+            ),
             "No hay ninguna versión instalada todavía.\n"
         );
     }

@@ -24,14 +24,23 @@ pub struct InitRequest<'a> {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpgradeOutcome {
-    UpToDate { checksum: String, version: Option<String> },
-    Deployed { checksum: String, version: Option<String>, previous: Option<String> },
+    UpToDate {
+        checksum: String,
+        version: Option<String>,
+    },
+    Deployed {
+        checksum: String,
+        version: Option<String>,
+        previous: Option<String>,
+    },
 }
 
 /// Where the followed refspec is kept before the first deployment exists; it lives in the
 /// stateroot's `/var`, so on a booted machine this is `/var/lib/mxos-update/following`.
 fn following_file(sysroot: &Path) -> PathBuf {
-    sysroot.join(format!("ostree/deploy/{STATEROOT}/var/lib/mxos-update/following"))
+    sysroot.join(format!(
+        "ostree/deploy/{STATEROOT}/var/lib/mxos-update/following"
+    ))
 }
 
 /// Prepares `sysroot` (creating it if empty) to follow `remote:reference`.
@@ -63,7 +72,11 @@ pub fn init(req: &InitRequest) -> Result<String> {
 
 /// The refspec this machine follows: the default deployment's origin, else what `init` set.
 pub fn following(sysroot: &Sysroot) -> Result<Option<String>> {
-    if let Some(r) = sysroot.deployments().first().and_then(|d| d.refspec.clone()) {
+    if let Some(r) = sysroot
+        .deployments()
+        .first()
+        .and_then(|d| d.refspec.clone())
+    {
         return Ok(Some(r));
     }
     match std::fs::read_to_string(following_file(sysroot.path())) {
@@ -77,13 +90,18 @@ fn trusted_keys(repo: &Repo, remote: &str) -> Result<Vec<PublicKey>> {
     let key = repo
         .remote_option(remote, "verification-ed25519-key")?
         .with_context(|| format!("remote `{remote}` has no verification-ed25519-key; refusing to deploy commits nobody can verify"))?;
-    Ok(vec![PublicKey::from_base64(&key).with_context(|| format!("remote `{remote}`'s verification-ed25519-key"))?])
+    Ok(vec![PublicKey::from_base64(&key).with_context(|| {
+        format!("remote `{remote}`'s verification-ed25519-key")
+    })?])
 }
 
 pub fn upgrade(sysroot_path: &Path) -> Result<UpgradeOutcome> {
     let sysroot = Sysroot::load(sysroot_path)?;
     let refspec = following(&sysroot)?.with_context(|| {
-        format!("{} follows no ref; run `mxos-update init` first", sysroot_path.display())
+        format!(
+            "{} follows no ref; run `mxos-update init` first",
+            sysroot_path.display()
+        )
     })?;
     let (remote, reference) = refspec
         .split_once(':')
@@ -93,12 +111,22 @@ pub fn upgrade(sysroot_path: &Path) -> Result<UpgradeOutcome> {
     let current = sysroot.deployments().into_iter().next();
     let before = repo.resolve(&refspec)?;
 
-    repo.pull(remote, &PullOptions { refs: vec![reference.into()], commit_only: true, ..Default::default() })
-        .context("checking the remote for a new version")?;
+    repo.pull(
+        remote,
+        &PullOptions {
+            refs: vec![reference.into()],
+            commit_only: true,
+            ..Default::default()
+        },
+    )
+    .context("checking the remote for a new version")?;
     let new = repo.require(&refspec)?;
     let new_info = repo.commit_info(&new)?;
     if current.as_ref().is_some_and(|c| c.checksum == new) {
-        return Ok(UpgradeOutcome::UpToDate { checksum: new, version: new_info.version().map(str::to_owned) });
+        return Ok(UpgradeOutcome::UpToDate {
+            checksum: new,
+            version: new_info.version().map(str::to_owned),
+        });
     }
     let restore = |why: anyhow::Error| -> anyhow::Error {
         // Put the ref back so the repo says what the machine actually trusts.
@@ -128,7 +156,11 @@ pub fn upgrade(sysroot_path: &Path) -> Result<UpgradeOutcome> {
     }
     repo.pull(
         remote,
-        &PullOptions { refs: vec![reference.into()], commits: vec![new.clone()], ..Default::default() },
+        &PullOptions {
+            refs: vec![reference.into()],
+            commits: vec![new.clone()],
+            ..Default::default()
+        },
     )
     .map_err(restore)
     .context("downloading the verified commit")?;
@@ -144,6 +176,10 @@ pub fn upgrade(sysroot_path: &Path) -> Result<UpgradeOutcome> {
 pub fn rollback(sysroot_path: &Path) -> Result<(String, Option<String>)> {
     let sysroot = Sysroot::load(sysroot_path)?;
     let d = sysroot.rollback()?;
-    let version = sysroot.repo().commit_info(&d.checksum)?.version().map(str::to_owned);
+    let version = sysroot
+        .repo()
+        .commit_info(&d.checksum)?
+        .version()
+        .map(str::to_owned);
     Ok((d.checksum, version))
 }

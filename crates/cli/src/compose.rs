@@ -9,7 +9,11 @@ use mxos_compose::{ComposeRequest, Outcome};
 use mxos_repo::{Repo, RepoMode};
 
 #[derive(Parser)]
-#[command(name = "mxos-compose", version, about = "Compose, sign and publish MxOS OSTree commits")]
+#[command(
+    name = "mxos-compose",
+    version,
+    about = "Compose, sign and publish MxOS OSTree commits"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -101,7 +105,16 @@ fn run(cli: Cli) -> Result<()> {
             let plan = mxos_treefile::load(&treefile, &basearch)?;
             println!("{}", plan.canonical_json());
         }
-        Command::Tree { treefile, repo, mode, workdir, overlays, sign_key, force_nocache, basearch } => {
+        Command::Tree {
+            treefile,
+            repo,
+            mode,
+            workdir,
+            overlays,
+            sign_key,
+            force_nocache,
+            basearch,
+        } => {
             let tmp;
             let workdir = match workdir {
                 Some(w) => w,
@@ -126,10 +139,19 @@ fn run(cli: Cli) -> Result<()> {
                 source_date_epoch: source_date_epoch()?,
             })?;
             match outcome {
-                Outcome::Unchanged { reference, checksum } => {
+                Outcome::Unchanged {
+                    reference,
+                    checksum,
+                } => {
                     println!("no changes since {checksum} ({reference})");
                 }
-                Outcome::Committed { reference, checksum, version, packages, signed } => {
+                Outcome::Committed {
+                    reference,
+                    checksum,
+                    version,
+                    packages,
+                    signed,
+                } => {
                     println!(
                         "committed {checksum} on {reference}: version {}, {packages} packages, {}",
                         version.as_deref().unwrap_or("-"),
@@ -142,7 +164,11 @@ fn run(cli: Cli) -> Result<()> {
             let secret = base.with_extension("secret");
             let public = base.with_extension("pub");
             let key = mxos_sign::write_keypair(&secret, &public)?;
-            println!("wrote {} and {} (public key {key})", secret.display(), public.display());
+            println!(
+                "wrote {} and {} (public key {key})",
+                secret.display(),
+                public.display()
+            );
         }
         Command::Sign { repo, rev, key } => {
             let repo = Repo::open(&repo)?;
@@ -156,7 +182,14 @@ fn run(cli: Cli) -> Result<()> {
             let key = mxos_sign::verify_commit(&repo, &rev, &keys)?;
             println!("{} : good ed25519 signature by {key}", repo.require(&rev)?);
         }
-        Command::Publish { repo, to, sign_key, url, refs, remote_name } => {
+        Command::Publish {
+            repo,
+            to,
+            sign_key,
+            url,
+            refs,
+            remote_name,
+        } => {
             let report = mxos_publish::publish(&mxos_publish::PublishRequest {
                 build_repo: repo,
                 public_dir: to,

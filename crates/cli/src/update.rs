@@ -9,7 +9,11 @@ use mxos_agent::i18n::{Lang, Msg};
 use mxos_agent::{InitRequest, UpgradeOutcome};
 
 #[derive(Parser)]
-#[command(name = "mxos-update", version, about = "Atomic, verified MxOS updates / Actualizaciones atómicas y verificadas de MxOS")]
+#[command(
+    name = "mxos-update",
+    version,
+    about = "Atomic, verified MxOS updates / Actualizaciones atómicas y verificadas de MxOS"
+)]
 struct Cli {
     /// The sysroot to act on (the running system by default).
     #[arg(long, global = true, default_value = "/")]
@@ -45,7 +49,9 @@ pub fn main() -> ExitCode {
     match run(Cli::parse(), lang) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            if e.chain().any(|c| c.downcast_ref::<mxos_sign::VerifyError>().is_some()) {
+            if e.chain()
+                .any(|c| c.downcast_ref::<mxos_sign::VerifyError>().is_some())
+            {
                 eprintln!("{}", Msg::Refused.text(lang));
             }
             crate::report(&e);
@@ -56,11 +62,18 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli, lang: Lang) -> Result<()> {
     match cli.command {
-        Command::Init { remote_conf, reference } => {
+        Command::Init {
+            remote_conf,
+            reference,
+        } => {
             let text = std::fs::read_to_string(&remote_conf)
                 .with_context(|| format!("reading {}", remote_conf.display()))?;
             let remote = mxos_agent::remote_conf::parse(&text, &remote_conf.display().to_string())?;
-            let refspec = mxos_agent::init(&InitRequest { sysroot: &cli.sysroot, remote: &remote, reference: &reference })?;
+            let refspec = mxos_agent::init(&InitRequest {
+                sysroot: &cli.sysroot,
+                remote: &remote,
+                reference: &reference,
+            })?;
             println!("{}", Msg::Initialized { refspec }.text(lang));
         }
         Command::Status { json } => {
@@ -73,15 +86,36 @@ fn run(cli: Cli, lang: Lang) -> Result<()> {
         }
         Command::Upgrade => match mxos_agent::upgrade(&cli.sysroot)? {
             UpgradeOutcome::UpToDate { version, .. } => {
-                println!("{}", Msg::UpToDate { version: version.unwrap_or_else(|| "-".into()) }.text(lang));
+                println!(
+                    "{}",
+                    Msg::UpToDate {
+                        version: version.unwrap_or_else(|| "-".into())
+                    }
+                    .text(lang)
+                );
             }
-            UpgradeOutcome::Deployed { checksum, version, .. } => {
-                println!("{}", Msg::Deployed { version: version.unwrap_or_else(|| "-".into()), checksum }.text(lang));
+            UpgradeOutcome::Deployed {
+                checksum, version, ..
+            } => {
+                println!(
+                    "{}",
+                    Msg::Deployed {
+                        version: version.unwrap_or_else(|| "-".into()),
+                        checksum
+                    }
+                    .text(lang)
+                );
             }
         },
         Command::Rollback => {
             let (_, version) = mxos_agent::rollback(&cli.sysroot)?;
-            println!("{}", Msg::RolledBack { version: version.unwrap_or_else(|| "-".into()) }.text(lang));
+            println!(
+                "{}",
+                Msg::RolledBack {
+                    version: version.unwrap_or_else(|| "-".into())
+                }
+                .text(lang)
+            );
         }
     }
     Ok(())

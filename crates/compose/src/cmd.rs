@@ -14,11 +14,7 @@ pub fn run(cmd: &mut Command) -> Result<Output> {
         .output()
         .with_context(|| format!("starting `{line}`"))?;
     if !out.status.success() {
-        bail!(
-            "`{line}` failed ({}):\n{}",
-            out.status,
-            tail(&out, 25)
-        );
+        bail!("`{line}` failed ({}):\n{}", out.status, tail(&out, 25));
     }
     Ok(out)
 }

@@ -171,7 +171,10 @@ impl Dnf {
             .args(["--disablerepo=*", "install"])
             .args(resolution.packages.iter().map(|p| &p.file));
         let out = run(&mut cmd).context("installing packages with dnf")?;
-        let failures = scriptlet_failures(&String::from_utf8_lossy(&out.stdout), &String::from_utf8_lossy(&out.stderr));
+        let failures = scriptlet_failures(
+            &String::from_utf8_lossy(&out.stdout),
+            &String::from_utf8_lossy(&out.stderr),
+        );
         if !failures.is_empty() {
             bail!(
                 "package scriptlets failed (dnf only warns; MxOS refuses the tree):\n{}",
@@ -183,10 +186,13 @@ impl Dnf {
                 "dnf finished but left no rpmdb at /{RPMDB_DIR}; the `%_dbpath` macro did not apply"
             );
         }
-        let out = run(Command::new("rpm")
-            .arg("--root")
-            .arg(root)
-            .args(["--dbpath", &format!("/{RPMDB_DIR}"), "-qa", "--qf", "%{NEVRA}\\n"]))
+        let out = run(Command::new("rpm").arg("--root").arg(root).args([
+            "--dbpath",
+            &format!("/{RPMDB_DIR}"),
+            "-qa",
+            "--qf",
+            "%{NEVRA}\\n",
+        ]))
         .context("listing installed packages")?;
         let mut nevras: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()

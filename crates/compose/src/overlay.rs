@@ -53,7 +53,10 @@ const METADATA_HASH: &str = "mxos.overlay.hash";
 impl Overlay {
     pub fn load(overlays_dir: &Path, name: &str) -> Result<Overlay> {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
-            bail!("overlays: `{name}` is not an overlay name (a directory name under {})", overlays_dir.display());
+            bail!(
+                "overlays: `{name}` is not an overlay name (a directory name under {})",
+                overlays_dir.display()
+            );
         }
         let dir = overlays_dir.join(name);
         let manifest_path = dir.join("overlay.yaml");
@@ -68,15 +71,22 @@ impl Overlay {
                 .location()
                 .map(|l| format!(":{}:{}", l.line(), l.column()))
                 .unwrap_or_default();
-            anyhow::anyhow!("{}{at}: {e}; accepted keys: description, setuid", manifest_path.display())
+            anyhow::anyhow!(
+                "{}{at}: {e}; accepted keys: description, setuid",
+                manifest_path.display()
+            )
         })?;
         let root = dir.join("root");
         if !root.is_dir() {
-            bail!("overlay `{name}`: {} is missing; put the files to lay over the tree there", root.display());
+            bail!(
+                "overlay `{name}`: {} is missing; put the files to lay over the tree there",
+                root.display()
+            );
         }
         let mut entries = Vec::new();
         walk(&root, &root, &mut entries)?;
-        validate(&entries, &manifest.setuid).with_context(|| format!("overlay `{name}` refused"))?;
+        validate(&entries, &manifest.setuid)
+            .with_context(|| format!("overlay `{name}` refused"))?;
         let mut h = blake3::Hasher::new();
         h.update(text.as_bytes());
         for e in &entries {
@@ -110,7 +120,10 @@ impl Overlay {
         copy_tree(&self.root, &stage, &self.root)?;
         let mut metadata = BTreeMap::new();
         metadata.insert(METADATA_HASH.to_owned(), MetaValue::Str(self.hash.clone()));
-        metadata.insert("mxos.overlay.description".to_owned(), MetaValue::Str(self.description.clone()));
+        metadata.insert(
+            "mxos.overlay.description".to_owned(),
+            MetaValue::Str(self.description.clone()),
+        );
         repo.commit_layer(&LayerCommit {
             reference: &reference,
             dir: &stage,
@@ -137,10 +150,14 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<Entry>) -> Result<()> {
         let kind = if m.is_dir() {
             EntryKind::Dir
         } else if m.file_type().is_symlink() {
-            EntryKind::Symlink { target: fs::read_link(&p)?.to_string_lossy().into_owned() }
+            EntryKind::Symlink {
+                target: fs::read_link(&p)?.to_string_lossy().into_owned(),
+            }
         } else if m.is_file() {
             let bytes = fs::read(&p).with_context(|| format!("reading {}", p.display()))?;
-            EntryKind::File { contents_hash: blake3::hash(&bytes).to_hex().to_string() }
+            EntryKind::File {
+                contents_hash: blake3::hash(&bytes).to_hex().to_string(),
+            }
         } else {
             EntryKind::Special
         };
@@ -178,15 +195,19 @@ pub fn validate(entries: &[Entry], setuid_allowed: &[String]) -> Result<()> {
             bail!("/{rel}: put configuration under etc/ in the overlay; it is moved to /usr/etc for you");
         }
         match &e.kind {
-            EntryKind::Special => bail!("/{rel}: overlays may contain only files, directories and symlinks"),
-            EntryKind::Symlink { target } => {
-                if escapes(rel, target) {
-                    bail!("/{rel} -> {target}: the symlink points outside the tree");
-                }
+            EntryKind::Special => {
+                bail!("/{rel}: overlays may contain only files, directories and symlinks")
+            }
+            EntryKind::Symlink { target } if escapes(rel, target) => {
+                bail!("/{rel} -> {target}: the symlink points outside the tree");
             }
             _ => {}
         }
-        if e.mode & 0o6000 != 0 && !setuid_allowed.iter().any(|s| s.trim_start_matches('/') == rel) {
+        if e.mode & 0o6000 != 0
+            && !setuid_allowed
+                .iter()
+                .any(|s| s.trim_start_matches('/') == rel)
+        {
             bail!(
                 "/{rel} has the setuid/setgid bit (mode {:04o}); list it under `setuid:` in overlay.yaml if that is intended",
                 e.mode
@@ -232,7 +253,10 @@ fn copy_tree(src_root: &Path, dest_root: &Path, dir: &Path) -> Result<()> {
         let m = fs::symlink_metadata(&p)?;
         if m.is_dir() {
             fs::create_dir_all(&dest)?;
-            fs::set_permissions(&dest, fs::Permissions::from_mode(normalized_mode(m.permissions().mode(), true)))?;
+            fs::set_permissions(
+                &dest,
+                fs::Permissions::from_mode(normalized_mode(m.permissions().mode(), true)),
+            )?;
             copy_tree(src_root, dest_root, &p)?;
         } else if m.file_type().is_symlink() {
             fs::create_dir_all(dest.parent().unwrap_or(dest_root))?;
@@ -240,7 +264,10 @@ fn copy_tree(src_root: &Path, dest_root: &Path, dir: &Path) -> Result<()> {
         } else {
             fs::create_dir_all(dest.parent().unwrap_or(dest_root))?;
             fs::copy(&p, &dest).with_context(|| format!("copying {}", p.display()))?;
-            fs::set_permissions(&dest, fs::Permissions::from_mode(normalized_mode(m.permissions().mode(), false)))?;
+            fs::set_permissions(
+                &dest,
+                fs::Permissions::from_mode(normalized_mode(m.permissions().mode(), false)),
+            )?;
         }
     }
     Ok(())
@@ -251,10 +278,22 @@ mod tests {
     use super::*;
 
     fn file(rel: &str, mode: u32) -> Entry {
-        Entry { rel: rel.into(), mode, kind: EntryKind::File { contents_hash: String::new() } }
+        Entry {
+            rel: rel.into(),
+            mode,
+            kind: EntryKind::File {
+                contents_hash: String::new(),
+            },
+        }
     }
     fn link(rel: &str, target: &str) -> Entry {
-        Entry { rel: rel.into(), mode: 0o777, kind: EntryKind::Symlink { target: target.into() } }
+        Entry {
+            rel: rel.into(),
+            mode: 0o777,
+            kind: EntryKind::Symlink {
+                target: target.into(),
+            },
+        }
     }
     fn err(entries: &[Entry]) -> String {
         validate(entries, &[]).unwrap_err().to_string()
@@ -270,13 +309,20 @@ mod tests {
             err(&[link("etc/escape", "../../../etc/shadow")]),
             "/etc/escape -> ../../../etc/shadow: the symlink points outside the tree"
         );
-        assert_eq!(err(&[link("x", "/../../host")]), "/x -> /../../host: the symlink points outside the tree");
+        assert_eq!(
+            err(&[link("x", "/../../host")]),
+            "/x -> /../../host: the symlink points outside the tree"
+        );
         assert_eq!(
             err(&[file("usr/bin/su", 0o4755)]),
             "/usr/bin/su has the setuid/setgid bit (mode 4755); list it under `setuid:` in overlay.yaml if that is intended"
         );
         assert_eq!(
-            err(&[Entry { rel: "dev/x".into(), mode: 0o644, kind: EntryKind::Special }]),
+            err(&[Entry {
+                rel: "dev/x".into(),
+                mode: 0o644,
+                kind: EntryKind::Special
+            }]),
             "/dev/x: overlays may contain only files, directories and symlinks"
         );
         validate(&[file("usr/bin/su", 0o4755)], &["/usr/bin/su".into()]).unwrap();

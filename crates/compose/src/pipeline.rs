@@ -16,10 +16,20 @@ use crate::postprocess::postprocess;
 pub const KEY_INPUTHASH: &str = "mxos.inputhash";
 pub const KEY_PACKAGES: &str = "mxos.packages";
 pub const KEY_TREEFILE: &str = "mxos.treefile";
-const RESERVED: &[&str] = &["version", "ostree.bootable", KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE];
+const RESERVED: &[&str] = &[
+    "version",
+    "ostree.bootable",
+    KEY_INPUTHASH,
+    KEY_PACKAGES,
+    KEY_TREEFILE,
+];
 
 /// Bumping this re-composes every tree: postprocess output is an input too.
-const COMPOSER_ID: &str = concat!("mxos-compose ", env!("CARGO_PKG_VERSION"), " postprocess v1");
+const COMPOSER_ID: &str = concat!(
+    "mxos-compose ",
+    env!("CARGO_PKG_VERSION"),
+    " postprocess v1"
+);
 
 pub struct ComposeRequest {
     pub treefile: PathBuf,
@@ -126,7 +136,10 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     }
     metadata.insert("ostree.bootable".into(), MetaValue::Bool(true));
     metadata.insert(KEY_INPUTHASH.into(), MetaValue::Str(input_hash));
-    metadata.insert(KEY_TREEFILE.into(), MetaValue::Str(plan.treefile_name.clone()));
+    metadata.insert(
+        KEY_TREEFILE.into(),
+        MetaValue::Str(plan.treefile_name.clone()),
+    );
     metadata.insert(KEY_PACKAGES.into(), MetaValue::StrList(packages.clone()));
     let subject = match &version {
         Some(v) => format!("MxOS {} {v}", plan.reference),
@@ -157,7 +170,11 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
 /// `treefiles/x.yaml` → `overlays/`, the project layout.
 fn default_overlays_dir(treefile: &Path) -> PathBuf {
     let dir = treefile.parent().unwrap_or(Path::new("."));
-    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     dir.join("..").join("overlays")
 }
 

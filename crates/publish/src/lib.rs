@@ -46,7 +46,10 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
         req.refs.clone()
     };
     if refs.is_empty() {
-        bail!("{} has no refs to publish; compose a tree first", req.build_repo.display());
+        bail!(
+            "{} has no refs to publish; compose a tree first",
+            req.build_repo.display()
+        );
     }
     // Refuse before copying anything: a published unsigned commit is one devices must reject.
     for r in &refs {
@@ -73,7 +76,10 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
         None => format!("file://{}", req.public_dir.canonicalize()?.display()),
     };
     let remote_conf = req.public_dir.join(format!("{}.conf", req.remote_name));
-    write_atomic(&remote_conf, &remote_config(&req.remote_name, &url, &key.public().to_base64()))?;
+    write_atomic(
+        &remote_conf,
+        &remote_config(&req.remote_name, &url, &key.public().to_base64()),
+    )?;
     let refs = refs
         .into_iter()
         .map(|r| Ok((r.clone(), public.require(&r)?)))

@@ -22,14 +22,23 @@ fn commit_and_summary_signatures_verify_only_with_the_right_key() {
     let key = SecretKey::generate();
     let stranger = SecretKey::generate();
 
-    let err = format!("{:#}", verify_commit(&repo, "mxos/t", &[key.public()]).unwrap_err());
+    let err = format!(
+        "{:#}",
+        verify_commit(&repo, "mxos/t", &[key.public()]).unwrap_err()
+    );
     assert_eq!(
         err,
         format!("commit {commit} refused: no ed25519 signature (ostree.sign.ed25519) found")
     );
     assert_eq!(sign_commit(&repo, "mxos/t", &key).unwrap(), commit);
-    assert_eq!(verify_commit(&repo, &commit, &[key.public()]).unwrap(), key.public());
-    let err = format!("{:#}", verify_commit(&repo, "mxos/t", &[stranger.public()]).unwrap_err());
+    assert_eq!(
+        verify_commit(&repo, &commit, &[key.public()]).unwrap(),
+        key.public()
+    );
+    let err = format!(
+        "{:#}",
+        verify_commit(&repo, "mxos/t", &[stranger.public()]).unwrap_err()
+    );
     assert!(err.contains("was made by a trusted key"), "{err}");
 
     repo.regenerate_summary().unwrap();

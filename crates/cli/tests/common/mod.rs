@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn show(what: &str, args: &[&str], out: &Output) -> String {
@@ -21,7 +24,10 @@ fn show(what: &str, args: &[&str], out: &Output) -> String {
 
 fn exec(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(bin);
-    cmd.args(args).env("LANG", "C.UTF-8").env_remove("LC_ALL").env_remove("SOURCE_DATE_EPOCH");
+    cmd.args(args)
+        .env("LANG", "C.UTF-8")
+        .env_remove("LC_ALL")
+        .env_remove("SOURCE_DATE_EPOCH");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -38,7 +44,11 @@ pub fn compose(args: &[&str]) -> String {
 /// Runs `mxos-compose`, expecting failure; returns stderr.
 pub fn compose_fails(args: &[&str]) -> String {
     let out = exec(env!("CARGO_BIN_EXE_mxos-compose"), args, &[]);
-    assert!(!out.status.success(), "{}", show("mxos-compose", args, &out));
+    assert!(
+        !out.status.success(),
+        "{}",
+        show("mxos-compose", args, &out)
+    );
     String::from_utf8(out.stderr).unwrap()
 }
 
@@ -64,13 +74,16 @@ pub fn update_fails(sysroot: &Path, args: &[&str]) -> String {
 
 /// The checksum in "committed <sum> on ..." output.
 pub fn committed(stdout: &str) -> String {
-    let rest = stdout.strip_prefix("committed ").unwrap_or_else(|| panic!("not a commit: {stdout}"));
+    let rest = stdout
+        .strip_prefix("committed ")
+        .unwrap_or_else(|| panic!("not a commit: {stdout}"));
     rest[..64].to_owned()
 }
 
 /// The default deployment's checksum and the full order, from `status --json`.
 pub fn deployments(sysroot: &Path) -> Vec<String> {
-    let json: serde_json::Value = serde_json::from_str(&update(sysroot, &["status", "--json"])).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&update(sysroot, &["status", "--json"])).unwrap();
     json["deployments"]
         .as_array()
         .unwrap()
@@ -86,7 +99,10 @@ pub fn demo_treefile(dir: &Path, rpm_repo: &Path, extra: &str) -> PathBuf {
     std::fs::write(dir.join("mxos-demo.yaml"), format!("{text}{extra}")).unwrap();
     std::fs::write(
         dir.join("mxos-demo.repo"),
-        format!("[mxos-demo]\nname=demo\nbaseurl=file://{}\ngpgcheck=0\n", rpm_repo.display()),
+        format!(
+            "[mxos-demo]\nname=demo\nbaseurl=file://{}\ngpgcheck=0\n",
+            rpm_repo.display()
+        ),
     )
     .unwrap();
     dir.join("mxos-demo.yaml")

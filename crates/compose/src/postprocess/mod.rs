@@ -17,8 +17,8 @@ use mxos_treefile::Plan;
 
 use crate::cmd::run;
 use crate::dnf::RPMDB_DIR;
-pub use transforms::{id_names, tmpfiles_for_var, wanted_by, VarEntry};
 use transforms::{check_relative, LAYOUT_SYMLINKS, LAYOUT_VAR_DIRS};
+pub use transforms::{id_names, tmpfiles_for_var, wanted_by, VarEntry};
 
 /// Where the `/var` conversion is written in the tree.
 pub const VAR_TMPFILES: &str = "usr/lib/tmpfiles.d/mxos-var.conf";
@@ -104,7 +104,8 @@ fn run_script(root: &Path, n: usize, script: &str) -> Result<()> {
         bail!("the tree has no /bin/sh to run it with; add a package that provides /bin/sh");
     }
     let host_script = root.with_extension(format!("postprocess-{n}.sh"));
-    fs::write(&host_script, script).with_context(|| format!("writing {}", host_script.display()))?;
+    fs::write(&host_script, script)
+        .with_context(|| format!("writing {}", host_script.display()))?;
     let mut cmd = Command::new("bwrap");
     cmd.env_clear()
         .env("PATH", "/usr/sbin:/usr/bin")
@@ -112,11 +113,25 @@ fn run_script(root: &Path, n: usize, script: &str) -> Result<()> {
         .arg("--bind")
         .arg(root)
         .arg("/")
-        .args(["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run"])
-        .args(["--unshare-net", "--unshare-ipc", "--unshare-pid", "--die-with-parent"])
+        .args([
+            "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/run",
+        ])
+        .args([
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--die-with-parent",
+        ])
         .arg("--ro-bind")
         .arg(&host_script)
-        .args(["/run/mxos-postprocess.sh", "--chdir", "/", "/bin/sh", "-e", "/run/mxos-postprocess.sh"]);
+        .args([
+            "/run/mxos-postprocess.sh",
+            "--chdir",
+            "/",
+            "/bin/sh",
+            "-e",
+            "/run/mxos-postprocess.sh",
+        ]);
     let result = run(&mut cmd);
     fs::remove_file(&host_script).ok();
     result.map(drop)
@@ -179,11 +194,19 @@ fn convert_var(root: &Path) -> Result<()> {
     // created (dnf makes /var/tmp 0755; it must be 1777).
     entries.retain(|e| !LAYOUT_VAR_DIRS.iter().any(|(p, _)| *p == entry_path(e)));
     for (path, mode) in LAYOUT_VAR_DIRS {
-        entries.push(VarEntry::Dir { path: (*path).into(), mode: *mode, uid: 0, gid: 0 });
+        entries.push(VarEntry::Dir {
+            path: (*path).into(),
+            mode: *mode,
+            uid: 0,
+            gid: 0,
+        });
     }
     let users = read_ids(&root.join("etc/passwd"));
     let groups = read_ids(&root.join("etc/group"));
-    write(&root.join(VAR_TMPFILES), &tmpfiles_for_var(&entries, &users, &groups))?;
+    write(
+        &root.join(VAR_TMPFILES),
+        &tmpfiles_for_var(&entries, &users, &groups),
+    )?;
     if var.exists() {
         for e in fs::read_dir(&var)? {
             remove_if_exists(&e?.path())?;
@@ -196,12 +219,16 @@ fn convert_var(root: &Path) -> Result<()> {
 
 fn entry_path(e: &VarEntry) -> String {
     match e {
-        VarEntry::Dir { path, .. } | VarEntry::Symlink { path, .. } | VarEntry::File { path, .. } => path.clone(),
+        VarEntry::Dir { path, .. }
+        | VarEntry::Symlink { path, .. }
+        | VarEntry::File { path, .. } => path.clone(),
     }
 }
 
 fn read_ids(path: &Path) -> BTreeMap<u32, String> {
-    fs::read_to_string(path).map(|t| id_names(&t)).unwrap_or_default()
+    fs::read_to_string(path)
+        .map(|t| id_names(&t))
+        .unwrap_or_default()
 }
 
 fn walk_var(root: &Path, dir: &Path, out: &mut Vec<VarEntry>) -> Result<()> {
@@ -215,7 +242,12 @@ fn walk_var(root: &Path, dir: &Path, out: &mut Vec<VarEntry>) -> Result<()> {
         let path = format!("/{}", p.strip_prefix(root)?.display());
         let (mode, uid, gid) = (m.permissions().mode() & 0o7777, m.uid(), m.gid());
         if m.is_dir() {
-            out.push(VarEntry::Dir { path, mode, uid, gid });
+            out.push(VarEntry::Dir {
+                path,
+                mode,
+                uid,
+                gid,
+            });
             walk_var(root, &p, out)?;
         } else if m.file_type().is_symlink() {
             let target = fs::read_link(&p)?.display().to_string();
@@ -224,7 +256,12 @@ fn walk_var(root: &Path, dir: &Path, out: &mut Vec<VarEntry>) -> Result<()> {
             let factory = root.join("usr/share/factory").join(p.strip_prefix(root)?);
             fs::create_dir_all(factory.parent().unwrap_or(root))?;
             fs::copy(&p, &factory).with_context(|| format!("copying {path} to the factory"))?;
-            out.push(VarEntry::File { path, mode, uid, gid });
+            out.push(VarEntry::File {
+                path,
+                mode,
+                uid,
+                gid,
+            });
         } else {
             bail!("{path}: packages may not ship sockets, fifos or devices under /var");
         }
@@ -256,7 +293,8 @@ fn apply_layout(root: &Path) -> Result<()> {
             Ok(_) => bail!("/{rel} is a file; OSTree needs a symlink to {target} there"),
             Err(_) => {}
         }
-        std::os::unix::fs::symlink(target, &p).with_context(|| format!("linking /{rel} to {target}"))?;
+        std::os::unix::fs::symlink(target, &p)
+            .with_context(|| format!("linking /{rel} to {target}"))?;
     }
     Ok(())
 }

@@ -7,10 +7,23 @@ use anyhow::{bail, Result};
 /// What a package left under `/var`, which an OSTree commit cannot carry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VarEntry {
-    Dir { path: String, mode: u32, uid: u32, gid: u32 },
-    Symlink { path: String, target: String },
+    Dir {
+        path: String,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
+    Symlink {
+        path: String,
+        target: String,
+    },
     /// Copied from `/usr/share/factory` on first boot, as systemd's `C` lines do.
-    File { path: String, mode: u32, uid: u32, gid: u32 },
+    File {
+        path: String,
+        mode: u32,
+        uid: u32,
+        gid: u32,
+    },
 }
 
 /// Directories the OSTree layout expects under `/var` (targets of the top-level symlinks).
@@ -48,17 +61,28 @@ pub fn tmpfiles_for_var(
     users: &BTreeMap<u32, String>,
     groups: &BTreeMap<u32, String>,
 ) -> String {
-    let name = |map: &BTreeMap<u32, String>, id: u32| map.get(&id).cloned().unwrap_or(id.to_string());
+    let name =
+        |map: &BTreeMap<u32, String>, id: u32| map.get(&id).cloned().unwrap_or(id.to_string());
     let mut lines: Vec<String> = entries
         .iter()
         .map(|e| match e {
-            VarEntry::Dir { path, mode, uid, gid } => format!(
+            VarEntry::Dir {
+                path,
+                mode,
+                uid,
+                gid,
+            } => format!(
                 "d {path} {mode:04o} {} {} - -",
                 name(users, *uid),
                 name(groups, *gid)
             ),
             VarEntry::Symlink { path, target } => format!("L {path} - - - - {target}"),
-            VarEntry::File { path, mode, uid, gid } => format!(
+            VarEntry::File {
+                path,
+                mode,
+                uid,
+                gid,
+            } => format!(
                 "C {path} {mode:04o} {} {} - /usr/share/factory{path}",
                 name(users, *uid),
                 name(groups, *gid)
@@ -117,14 +141,34 @@ mod tests {
 
     #[test]
     fn var_entries_become_sorted_tmpfiles_lines_with_names() {
-        let users = id_names("root:x:0:0:root:/root:/bin/sh\nchrony:x:990:990::/var/lib/chrony:/sbin/nologin\n");
+        let users = id_names(
+            "root:x:0:0:root:/root:/bin/sh\nchrony:x:990:990::/var/lib/chrony:/sbin/nologin\n",
+        );
         let groups = id_names("root:x:0:\nchrony:x:990:\n");
         let text = tmpfiles_for_var(
             &[
-                VarEntry::File { path: "/var/lib/chrony/seed".into(), mode: 0o640, uid: 990, gid: 990 },
-                VarEntry::Dir { path: "/var/lib/chrony".into(), mode: 0o750, uid: 990, gid: 990 },
-                VarEntry::Symlink { path: "/var/run".into(), target: "../run".into() },
-                VarEntry::Dir { path: "/var/lib/odd".into(), mode: 0o755, uid: 4242, gid: 0 },
+                VarEntry::File {
+                    path: "/var/lib/chrony/seed".into(),
+                    mode: 0o640,
+                    uid: 990,
+                    gid: 990,
+                },
+                VarEntry::Dir {
+                    path: "/var/lib/chrony".into(),
+                    mode: 0o750,
+                    uid: 990,
+                    gid: 990,
+                },
+                VarEntry::Symlink {
+                    path: "/var/run".into(),
+                    target: "../run".into(),
+                },
+                VarEntry::Dir {
+                    path: "/var/lib/odd".into(),
+                    mode: 0o755,
+                    uid: 4242,
+                    gid: 0,
+                },
             ],
             &users,
             &groups,
@@ -142,7 +186,10 @@ mod tests {
     #[test]
     fn wanted_by_reads_only_the_install_section() {
         let unit = "[Unit]\nWantedBy=nope.target\n[Service]\nExecStart=/x\n[Install]\nWantedBy=multi-user.target graphical.target\n";
-        assert_eq!(wanted_by(unit), vec!["multi-user.target", "graphical.target"]);
+        assert_eq!(
+            wanted_by(unit),
+            vec!["multi-user.target", "graphical.target"]
+        );
         assert!(wanted_by("[Service]\nExecStart=/x\n").is_empty());
     }
 

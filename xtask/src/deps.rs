@@ -1,0 +1,75 @@
+//! The machine's system dependencies, in one list, installed with apt only when missing.
+
+use std::process::Command;
+
+use anyhow::{bail, Result};
+
+use crate::run;
+
+/// Every Debian package the build, the product and the tests use, and why.
+const PACKAGES: &[(&str, &str)] = &[
+    ("pkg-config", "finds libostree for the ostree crate"),
+    (
+        "libostree-dev",
+        "libostree 2022.7 headers: the OSTree format",
+    ),
+    (
+        "libglib2.0-dev",
+        "GLib/GIO, which libostree's API is built on",
+    ),
+    (
+        "ostree",
+        "the reference CLI the tests use as an independent client",
+    ),
+    (
+        "rpm",
+        "rpm and rpmbuild: installing and building test packages",
+    ),
+    ("dnf", "the RPM package backend"),
+    ("createrepo-c", "repo metadata for test packages"),
+    (
+        "bubblewrap",
+        "sandbox for scriptlets and postprocess scripts",
+    ),
+    ("busybox-static", "a static /bin/sh for the demo packages"),
+    (
+        "nginx-light",
+        "the web server that serves published repos in tests",
+    ),
+];
+
+pub fn install() -> Result<()> {
+    let missing: Vec<&str> = PACKAGES
+        .iter()
+        .map(|(p, _)| *p)
+        .filter(|p| !installed(p))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "missing packages: {}; run `cargo xtask deps` as root (it uses apt-get)",
+            missing.join(" ")
+        );
+    }
+    run(Command::new("apt-get").args(["update", "-q"]))?;
+    run(Command::new("apt-get")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(&missing))
+}
+
+fn installed(pkg: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", pkg])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
