@@ -336,14 +336,15 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
     drop(nginx);
 }
 
+/// Uses `treefiles/mxos-demo.yaml` itself, whose `.repo` points at the shared demo RPMs.
 #[test]
 fn same_inputs_give_the_same_commit_in_different_work_dirs() {
-    let gen1 = mxos_tests::shared_demo_repo(1).unwrap();
+    mxos_tests::shared_demo_repo(1).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let s = |p: &Path| p.to_str().unwrap().to_owned();
     let overlays = s(&workspace().join("overlays"));
-    let tree = demo_treefile(&t.join("tf"), &gen1, "");
+    let tree = workspace().join("treefiles/mxos-demo.yaml");
     let a = committed(&compose(&[
         "tree",
         &s(&tree),

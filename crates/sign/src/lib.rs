@@ -263,7 +263,12 @@ mod tests {
             .unwrap(),
             key.public()
         );
-        let err = verify(b"commit bytes", std::slice::from_ref(&sig), &[other.public()]).unwrap_err();
+        let err = verify(
+            b"commit bytes",
+            std::slice::from_ref(&sig),
+            &[other.public()],
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "none of its 1 ed25519 signature(s) was made by a trusted key (wrong key, or the content was altered after signing)"
