@@ -18,7 +18,7 @@ pub use error::{KeyHint, Location, TreefileError};
 pub use hash::{InputHash, InputHasher};
 pub use load::MAX_INCLUDE_DEPTH;
 pub use plan::{Plan, RepoFile};
-pub use schema::Backend;
+pub use schema::{Backend, CheckKind};
 pub use version::automatic_version;
 
 /// Load the treefile at `path` with its includes, for `basearch`.

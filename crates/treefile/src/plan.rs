@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::error::TreefileError;
 use crate::load::Loaded;
-use crate::schema::Backend;
+use crate::schema::{Backend, CheckKind};
 use crate::vars::{substitute, VarError};
 use crate::version::automatic_version;
 
@@ -31,6 +31,16 @@ pub struct Plan {
     pub default_target: Option<String>,
     pub postprocess: Vec<String>,
     pub overlays: Vec<String>,
+    pub suite: Option<String>,
+    pub mirror: Option<String>,
+    pub bootable: bool,
+    pub initramfs_args: Vec<String>,
+    pub tmp_is_dir: bool,
+    pub machineid_compat: bool,
+    pub readonly_executables: bool,
+    pub etc_group_members: Vec<String>,
+    pub check_passwd: CheckKind,
+    pub check_groups: CheckKind,
     pub variables: BTreeMap<String, String>,
     pub sources: Vec<PathBuf>,
 }
@@ -121,13 +131,50 @@ impl Plan {
                 .map(str::to_owned),
         );
 
+        let backend = raw.backend.unwrap_or_default();
+        let invalid = |key: &str, message: String| TreefileError::InvalidValue {
+            at: crate::error::Location::file(origin(key)),
+            key: key.to_owned(),
+            message,
+        };
+        match backend {
+            Backend::Apt if raw.suite.is_none() => {
+                return Err(TreefileError::MissingKey {
+                    path: top.to_path_buf(),
+                    key: "suite",
+                })
+            }
+            Backend::Dnf => {
+                for key in ["suite", "mirror"] {
+                    let set = if key == "suite" {
+                        raw.suite.is_some()
+                    } else {
+                        raw.mirror.is_some()
+                    };
+                    if set {
+                        return Err(invalid(key, "only used with `backend: apt`".to_owned()));
+                    }
+                }
+            }
+            Backend::Apt => {}
+        }
+        let machineid_compat = raw.machineid_compat.unwrap_or(true);
+        let units = raw.units.unwrap_or_default();
+        if !machineid_compat && !units.is_empty() {
+            // rpm-ostree's rule: without /etc/machine-id, units are enabled by presets instead.
+            return Err(invalid(
+                "units",
+                "cannot be used with `machineid-compat: false`; use systemd presets".to_owned(),
+            ));
+        }
+
         Ok(Plan {
             treefile_name: top.file_name().map_or_else(
                 || top.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),
             reference,
-            backend: raw.backend.unwrap_or_default(),
+            backend,
             basearch: basearch.to_owned(),
             releasever,
             packages,
@@ -138,10 +185,20 @@ impl Plan {
             documentation: raw.documentation.unwrap_or(true),
             recommends: raw.recommends.unwrap_or(true),
             remove_files: raw.remove_files.unwrap_or_default(),
-            units: raw.units.unwrap_or_default(),
+            units,
             default_target: raw.default_target,
             postprocess: raw.postprocess.unwrap_or_default(),
             overlays: raw.overlays.unwrap_or_default(),
+            suite: raw.suite,
+            mirror: raw.mirror,
+            bootable: raw.bootable.unwrap_or(true),
+            initramfs_args: raw.initramfs_args.unwrap_or_default(),
+            tmp_is_dir: raw.tmp_is_dir.unwrap_or(false),
+            machineid_compat,
+            readonly_executables: raw.readonly_executables.unwrap_or(false),
+            etc_group_members: raw.etc_group_members.unwrap_or_default(),
+            check_passwd: raw.check_passwd.map(|c| c.kind).unwrap_or_default(),
+            check_groups: raw.check_groups.map(|c| c.kind).unwrap_or_default(),
             variables,
             sources,
         })

@@ -15,12 +15,15 @@ use crate::merge;
 pub enum Backend {
     #[default]
     Dnf,
+    /// Debian packages through mmdebstrap: the second base, and the bootable test OS.
+    Apt,
 }
 
 impl Backend {
     pub fn as_str(self) -> &'static str {
         match self {
             Backend::Dnf => "dnf",
+            Backend::Apt => "apt",
         }
     }
 }
@@ -112,7 +115,27 @@ impl Describe for Includes {
     const WHAT: &'static str = "a file name or a list of file names";
 }
 impl Describe for Backend {
-    const WHAT: &'static str = "one of `dnf`";
+    const WHAT: &'static str = "one of `dnf`, `apt`";
+}
+impl Describe for Check {
+    const WHAT: &'static str = "a mapping `{type: none}` or `{type: previous}`";
+}
+
+/// `check-passwd` / `check-groups`: how uid/gid stability is checked (rpm-ostree's shape).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    #[serde(rename = "type")]
+    pub kind: CheckKind,
+}
+
+/// `previous`: a user or group in both the previous commit and the new tree must keep its id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckKind {
+    None,
+    #[default]
+    Previous,
 }
 impl Describe for BTreeMap<String, Text> {
     const WHAT: &'static str = "a mapping of names to strings or numbers";
@@ -176,6 +199,19 @@ treefile_keys! {
     postprocess: "postprocess" => Vec<String>, append;
     /// MxOS extension: directories under the project's `overlays/`.
     overlays: "overlays" => Vec<String>, append;
+    /// MxOS extension (apt backend): Debian suite, e.g. `bookworm`.
+    suite: "suite" => String, scalar;
+    /// MxOS extension (apt backend): Debian mirror URL.
+    mirror: "mirror" => String, scalar;
+    /// MxOS extension: `false` for trees that carry no kernel (containers, tests).
+    bootable: "bootable" => bool, scalar;
+    initramfs_args: "initramfs-args" => Vec<String>, append;
+    tmp_is_dir: "tmp-is-dir" => bool, scalar;
+    machineid_compat: "machineid-compat" => bool, scalar;
+    readonly_executables: "readonly-executables" => bool, scalar;
+    etc_group_members: "etc-group-members" => Vec<String>, append;
+    check_passwd: "check-passwd" => Check, scalar;
+    check_groups: "check-groups" => Check, scalar;
 }
 
 impl RawTreefile {
