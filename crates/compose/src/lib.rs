@@ -1,6 +1,7 @@
 //! Composing MxOS trees: a package backend installs a Plan into a fresh root, postprocess
 //! makes it OSTree-ready, overlays are laid on top, and the result is committed and signed.
 
+pub mod apt;
 pub mod cmd;
 pub mod dnf;
 pub mod overlay;

@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use mxos_repo::{CommitRequest, MetaValue, Repo, RepoMode};
-use mxos_treefile::{automatic_version, InputHasher, Plan};
+use mxos_treefile::{automatic_version, Backend, InputHasher, Plan};
 
-use crate::dnf::Dnf;
+use crate::apt;
+use crate::dnf::{Dnf, Resolution};
 use crate::overlay::Overlay;
-use crate::postprocess::postprocess;
+use crate::postprocess::{postprocess, Previous};
 
 /// Commit metadata keys MxOS owns; a treefile's `add-commit-metadata` may not set them.
 pub const KEY_INPUTHASH: &str = "mxos.inputhash";
@@ -84,23 +85,38 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     std::fs::create_dir_all(&req.workdir)
         .with_context(|| format!("creating work dir {}", req.workdir.display()))?;
 
-    let dnf = Dnf::prepare(&plan, &req.workdir)?;
-    let resolution = dnf.resolve(&plan)?;
+    let head = repo.resolve(&plan.reference)?;
+    let head_info = head.as_deref().map(|h| repo.commit_info(h)).transpose()?;
+    let root = req.workdir.join("root");
+    if root.exists() {
+        std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
+    }
+
+    // Resolve the package set (apt resolves by installing), hash every input, and stop
+    // before any expensive step if the ref's head was built from the same inputs.
+    let (packages, pending_dnf) = match plan.backend {
+        Backend::Dnf => {
+            let dnf = Dnf::prepare(&plan, &req.workdir)?;
+            let resolution = dnf.resolve(&plan)?;
+            (PackageSet::from_dnf(&resolution), Some((dnf, resolution)))
+        }
+        Backend::Apt => {
+            let installed = apt::install(&plan, &root, req.source_date_epoch)?;
+            (PackageSet::from_apt(installed), None)
+        }
+    };
     let mut hasher = InputHasher::new(&plan);
     hasher.add("composer", COMPOSER_ID.as_bytes());
     for o in &overlays {
         hasher.add(&format!("overlay:{}", o.name), o.hash.as_bytes());
     }
-    for p in &resolution.packages {
-        let name = p.file.file_name().unwrap_or_default().to_string_lossy();
-        hasher.add(&format!("package:{name}"), p.checksum.as_bytes());
+    for (label, checksum) in &packages.inputs {
+        hasher.add(&format!("package:{label}"), checksum.as_bytes());
     }
     let input_hash = hasher.finish().0;
-
-    let head = repo.resolve(&plan.reference)?;
-    let head_info = head.as_deref().map(|h| repo.commit_info(h)).transpose()?;
     if let Some(info) = &head_info {
         if !req.force && info.string(KEY_INPUTHASH) == Some(input_hash.as_str()) {
+            std::fs::remove_dir_all(&root).ok();
             return Ok(Outcome::Unchanged {
                 reference: plan.reference,
                 checksum: info.checksum.clone(),
@@ -108,7 +124,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         }
     }
 
-    let timestamp = req.source_date_epoch.unwrap_or(resolution.newest_buildtime);
+    let timestamp = req.source_date_epoch.unwrap_or(packages.newest_time);
     let version = plan
         .automatic_version_prefix
         .as_deref()
@@ -118,13 +134,25 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         })
         .transpose()?;
 
-    let root = req.workdir.join("root");
-    if root.exists() {
-        std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
-    }
-    std::fs::create_dir_all(&root)?;
-    let packages = dnf.install(&plan, &resolution, &root, timestamp)?;
-    postprocess(&root, &plan).context("postprocessing the installed tree")?;
+    let installed = match pending_dnf {
+        Some((dnf, resolution)) => {
+            std::fs::create_dir_all(&root)?;
+            dnf.install(&plan, &resolution, &root, timestamp)?
+        }
+        None => packages.installed,
+    };
+    let previous = match &head {
+        Some(h) => Previous {
+            passwd: repo
+                .read_file(h, "usr/etc/passwd")?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+            group: repo
+                .read_file(h, "usr/etc/group")?
+                .map(|b| String::from_utf8_lossy(&b).into_owned()),
+        },
+        None => Previous::default(),
+    };
+    postprocess(&root, &plan, &previous).context("postprocessing the installed tree")?;
     let layers = overlays
         .iter()
         .map(|o| o.ensure_layer(&repo, &req.workdir))
@@ -140,7 +168,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         KEY_TREEFILE.into(),
         MetaValue::Str(plan.treefile_name.clone()),
     );
-    metadata.insert(KEY_PACKAGES.into(), MetaValue::StrList(packages.clone()));
+    metadata.insert(KEY_PACKAGES.into(), MetaValue::StrList(installed.clone()));
     let subject = match &version {
         Some(v) => format!("MxOS {} {v}", plan.reference),
         None => format!("MxOS {}", plan.reference),
@@ -162,9 +190,50 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         reference: plan.reference,
         checksum,
         version,
-        packages: packages.len(),
+        packages: installed.len(),
         signed: sign_key.is_some(),
     })
+}
+
+/// What the input hash and the commit need to know about the packages.
+struct PackageSet {
+    /// (label, checksum) pairs hashed as inputs.
+    inputs: Vec<(String, String)>,
+    newest_time: u64,
+    /// Installed packages, once known (apt knows them after resolving).
+    installed: Vec<String>,
+}
+
+impl PackageSet {
+    fn from_dnf(r: &Resolution) -> PackageSet {
+        PackageSet {
+            inputs: r
+                .packages
+                .iter()
+                .map(|p| {
+                    (
+                        p.file
+                            .file_name()
+                            .unwrap_or_default()
+                            .to_string_lossy()
+                            .into_owned(),
+                        p.checksum.clone(),
+                    )
+                })
+                .collect(),
+            newest_time: r.newest_buildtime,
+            installed: Vec::new(),
+        }
+    }
+
+    /// Debian versions identify package contents within an archive.
+    fn from_apt(i: apt::Installed) -> PackageSet {
+        PackageSet {
+            inputs: i.packages.iter().map(|p| (p.clone(), p.clone())).collect(),
+            newest_time: i.newest_time,
+            installed: i.packages,
+        }
+    }
 }
 
 /// `treefiles/x.yaml` → `overlays/`, the project layout.

@@ -133,6 +133,23 @@ impl Repo {
         })
     }
 
+    /// A regular file's contents in a commit, or `None` if the path does not exist there.
+    pub fn read_file(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
+        use ostree::gio;
+        use ostree::prelude::*;
+        let (root, _) = self
+            .inner
+            .read_commit(rev, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("reading commit {rev}"))?;
+        let file = root.resolve_relative_path(path.trim_start_matches('/'));
+        match file.load_contents(gio::Cancellable::NONE) {
+            Ok((bytes, _)) => Ok(Some(bytes.to_vec())),
+            Err(e) if e.matches(gio::IOErrorEnum::NotFound) => Ok(None),
+            Err(e) => Err(gerr(e)).with_context(|| format!("reading {path} in {rev}")),
+        }
+    }
+
     /// Whether the commit object itself is present (not just a ref naming it).
     pub fn has_commit(&self, checksum: &str) -> Result<bool> {
         Ok(self

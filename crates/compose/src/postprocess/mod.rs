@@ -4,7 +4,9 @@
 //! The decisions live in [`transforms`] as pure functions; this module only walks the tree
 //! and applies them, in the order rpm-ostree uses (scripts see `/etc` where packages put it).
 
+mod boot;
 mod transforms;
+mod users;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -23,8 +25,18 @@ pub use transforms::{id_names, tmpfiles_for_var, wanted_by, VarEntry};
 /// Where the `/var` conversion is written in the tree.
 pub const VAR_TMPFILES: &str = "usr/lib/tmpfiles.d/mxos-var.conf";
 
-pub fn postprocess(root: &Path, plan: &Plan) -> Result<()> {
+/// What postprocess needs from outside the tree.
+#[derive(Debug, Default)]
+pub struct Previous {
+    /// `/etc/passwd` and `/etc/group` of the ref's previous commit, for id stability checks.
+    pub passwd: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Returns the kernel version of a bootable tree.
+pub fn postprocess(root: &Path, plan: &Plan, previous: &Previous) -> Result<Option<String>> {
     drop_package_manager_state(root)?;
+    let extra_tmpfiles: Vec<String> = crate::apt::relocate_dpkg_db(root)?.into_iter().collect();
     for (n, script) in plan.postprocess.iter().enumerate() {
         run_script(root, n, script).with_context(|| format!("postprocess script #{}", n + 1))?;
     }
@@ -37,11 +49,53 @@ pub fn postprocess(root: &Path, plan: &Plan) -> Result<()> {
     if let Some(target) = &plan.default_target {
         set_default_target(root, target).with_context(|| format!("default-target: `{target}`"))?;
     }
-    // An empty machine-id makes systemd generate one on first boot, per machine.
-    write(&root.join("etc/machine-id"), "")?;
-    convert_var(root).context("converting /var to tmpfiles.d entries")?;
-    apply_layout(root).context("creating the OSTree top-level layout")?;
-    move_etc(root)
+    check_users(root, plan, previous)?;
+    if plan.machineid_compat {
+        // An empty machine-id makes systemd generate one on first boot, per machine.
+        write(&root.join("etc/machine-id"), "")?;
+    } else {
+        remove_if_exists(&root.join("etc/machine-id"))?;
+    }
+    let kver = boot::prepare_kernel(root, plan)?;
+    if plan.readonly_executables {
+        readonly_executables(&root.join("usr"))?;
+    }
+    convert_var(root, &extra_tmpfiles).context("converting /var to tmpfiles.d entries")?;
+    apply_layout(root, plan.tmp_is_dir).context("creating the OSTree top-level layout")?;
+    move_etc(root)?;
+    Ok(kver)
+}
+
+fn check_users(root: &Path, plan: &Plan, previous: &Previous) -> Result<()> {
+    let passwd = fs::read_to_string(root.join("etc/passwd")).unwrap_or_default();
+    let group = fs::read_to_string(root.join("etc/group")).unwrap_or_default();
+    users::check_groups_exist(&group, &plan.etc_group_members)?;
+    if plan.check_passwd == mxos_treefile::CheckKind::Previous {
+        if let Some(prev) = &previous.passwd {
+            users::check_stable("check-passwd", "user", prev, &passwd)?;
+        }
+    }
+    if plan.check_groups == mxos_treefile::CheckKind::Previous {
+        if let Some(prev) = &previous.group {
+            users::check_stable("check-groups", "group", prev, &group)?;
+        }
+    }
+    Ok(())
+}
+
+/// rpm-ostree's `readonly-executables`: nothing executable under /usr stays writable.
+fn readonly_executables(dir: &Path) -> Result<()> {
+    for e in fs::read_dir(dir)? {
+        let p = e?.path();
+        let m = fs::symlink_metadata(&p)?;
+        if m.is_dir() {
+            readonly_executables(&p)?;
+        } else if m.is_file() && m.permissions().mode() & 0o111 != 0 {
+            let mode = m.permissions().mode() & !0o222;
+            fs::set_permissions(&p, fs::Permissions::from_mode(mode))?;
+        }
+    }
+    Ok(())
 }
 
 fn write(path: &Path, contents: &str) -> Result<()> {
@@ -62,6 +116,12 @@ fn drop_package_manager_state(root: &Path) -> Result<()> {
         "var/log/hawkey.log",
         "var/cache/ldconfig",
         "var/lib/rpm-state",
+        "var/cache/apt",
+        "var/lib/apt/lists",
+        "var/log/apt",
+        "var/log/dpkg.log",
+        "var/log/alternatives.log",
+        "var/log/bootstrap.log",
     ] {
         remove_if_exists(&root.join(rel))?;
     }
@@ -184,7 +244,7 @@ fn set_default_target(root: &Path, target: &str) -> Result<()> {
 
 /// Records what packages left in `/var` as tmpfiles.d lines (files go to
 /// `/usr/share/factory`), then empties `/var`: OSTree never touches `/var` on upgrade.
-fn convert_var(root: &Path) -> Result<()> {
+fn convert_var(root: &Path, extra_lines: &[String]) -> Result<()> {
     let var = root.join("var");
     let mut entries = Vec::new();
     if var.exists() {
@@ -203,10 +263,12 @@ fn convert_var(root: &Path) -> Result<()> {
     }
     let users = read_ids(&root.join("etc/passwd"));
     let groups = read_ids(&root.join("etc/group"));
-    write(
-        &root.join(VAR_TMPFILES),
-        &tmpfiles_for_var(&entries, &users, &groups),
-    )?;
+    let mut text = tmpfiles_for_var(&entries, &users, &groups);
+    for l in extra_lines {
+        text.push_str(l);
+        text.push('\n');
+    }
+    write(&root.join(VAR_TMPFILES), &text)?;
     if var.exists() {
         for e in fs::read_dir(&var)? {
             remove_if_exists(&e?.path())?;
@@ -270,9 +332,20 @@ fn walk_var(root: &Path, dir: &Path, out: &mut Vec<VarEntry>) -> Result<()> {
 }
 
 /// `/home`, `/opt`, ... become symlinks into `/var`, as on every OSTree system.
-fn apply_layout(root: &Path) -> Result<()> {
+fn apply_layout(root: &Path, tmp_is_dir: bool) -> Result<()> {
     fs::create_dir_all(root.join("sysroot"))?;
+    if tmp_is_dir {
+        let tmp = root.join("tmp");
+        if fs::symlink_metadata(&tmp).is_ok_and(|m| m.file_type().is_symlink()) {
+            fs::remove_file(&tmp)?;
+        }
+        fs::create_dir_all(&tmp)?;
+        fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777))?;
+    }
     for (rel, target) in LAYOUT_SYMLINKS {
+        if tmp_is_dir && *rel == "tmp" {
+            continue;
+        }
         let p = root.join(rel);
         match fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {

@@ -1,0 +1,137 @@
+//! The apt backend: a Debian root built by the real mmdebstrap (variant minbase plus the
+//! plan's packages), with downloaded .debs cached under /var/cache/mxos so a second compose
+//! does not fetch them again.
+//!
+//! Unlike dnf, apt cannot cheaply resolve without installing, so the resolved set (and so
+//! the input hash) is read from the installed root.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use mxos_treefile::Plan;
+
+use crate::cmd::run;
+
+pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
+/// Where downloaded packages are kept between composes.
+pub const DEB_CACHE: &str = "/var/cache/mxos/apt-archives";
+/// Where the dpkg database lives in MxOS trees: `/var` is not part of a commit.
+pub const DPKG_DIR: &str = "usr/lib/sysimage/dpkg";
+
+/// The installed package set, `name=version:arch`, sorted.
+pub struct Installed {
+    pub packages: Vec<String>,
+    /// Newest packaged file time (the `copyright` files come from each .deb, so this is a
+    /// property of the inputs, not of the build time).
+    pub newest_time: u64,
+}
+
+pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed> {
+    let suite = plan.suite.as_deref().context("backend apt needs `suite`")?;
+    let mirror = plan.mirror.as_deref().unwrap_or(DEFAULT_MIRROR);
+    if root.exists() && std::fs::read_dir(root)?.next().is_some() {
+        bail!(
+            "{} is not empty; mmdebstrap needs an empty target",
+            root.display()
+        );
+    }
+    std::fs::create_dir_all(DEB_CACHE).with_context(|| format!("creating {DEB_CACHE}"))?;
+    let mut cmd = Command::new("mmdebstrap");
+    if let Some(e) = epoch {
+        cmd.env("SOURCE_DATE_EPOCH", e.to_string());
+    }
+    cmd.args([
+        "--variant=minbase",
+        "--mode=root",
+        "--skip=essential/unlink",
+        "--skip=download/empty",
+    ])
+    .arg(format!(
+        "--aptopt=APT::Install-Recommends \"{}\"",
+        plan.recommends
+    ));
+    if !plan.packages.is_empty() {
+        cmd.arg(format!("--include={}", plan.packages.join(",")));
+    }
+    if !plan.documentation {
+        cmd.args([
+            "--dpkgopt=path-exclude=/usr/share/doc/*",
+            "--dpkgopt=path-include=/usr/share/doc/*/copyright",
+            "--dpkgopt=path-exclude=/usr/share/man/*",
+            "--dpkgopt=path-exclude=/usr/share/info/*",
+        ]);
+    }
+    cmd.arg("--setup-hook=mkdir -p \"$1\"/var/cache/apt/archives/")
+        .arg(format!(
+            "--setup-hook=sync-in {DEB_CACHE} /var/cache/apt/archives/"
+        ))
+        .arg(format!(
+            "--customize-hook=sync-out /var/cache/apt/archives {DEB_CACHE}"
+        ))
+        .arg(suite)
+        .arg(root)
+        .arg(mirror);
+    run(&mut cmd).with_context(|| {
+        format!("building the Debian {suite} root with mmdebstrap from {mirror}")
+    })?;
+
+    let out = run(Command::new("dpkg-query")
+        .arg(format!(
+            "--admindir={}",
+            root.join("var/lib/dpkg").display()
+        ))
+        .args(["-W", "-f", "${Package}=${Version}:${Architecture}\\n"]))
+    .context("listing installed Debian packages")?;
+    let mut packages: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    packages.sort();
+    Ok(Installed {
+        newest_time: newest_copyright_time(root)?,
+        packages,
+    })
+}
+
+fn newest_copyright_time(root: &Path) -> Result<u64> {
+    let doc = root.join("usr/share/doc");
+    let mut newest = 0;
+    if let Ok(entries) = std::fs::read_dir(&doc) {
+        for e in entries {
+            let p: PathBuf = e?.path().join("copyright");
+            if let Ok(m) = std::fs::symlink_metadata(&p) {
+                use std::os::unix::fs::MetadataExt;
+                newest = newest.max(m.mtime().max(0) as u64);
+            }
+        }
+    }
+    Ok(newest)
+}
+
+/// Debian's package database must survive in the commit: move it under /usr (as rpm's
+/// /usr/lib/sysimage/rpm) and leave a tmpfiles.d symlink so dpkg still finds it.
+pub fn relocate_dpkg_db(root: &Path) -> Result<Option<String>> {
+    let var_dpkg = root.join("var/lib/dpkg");
+    if !var_dpkg.is_dir() {
+        return Ok(None);
+    }
+    let dest = root.join(DPKG_DIR);
+    std::fs::create_dir_all(dest.parent().unwrap_or(root))?;
+    std::fs::rename(&var_dpkg, &dest).context("moving /var/lib/dpkg to /usr/lib/sysimage/dpkg")?;
+    // dpkg's lock files and backups are state, not content.
+    for f in [
+        "lock",
+        "lock-frontend",
+        "triggers/Lock",
+        "status-old",
+        "diversions-old",
+        "statoverride-old",
+    ] {
+        let p = dest.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        }
+    }
+    Ok(Some(format!("L /var/lib/dpkg - - - - ../../{DPKG_DIR}")))
+}
