@@ -36,6 +36,24 @@ const PACKAGES: &[(&str, &str)] = &[
         "nginx-light",
         "the web server that serves published repos in tests",
     ),
+    (
+        "libzstd-dev",
+        "zstd for ostree-ext's layer (de)compression (zstd-sys links it via pkg-config)",
+    ),
+    ("libssl-dev", "OpenSSL headers for ostree-ext's hashing"),
+    (
+        "skopeo",
+        "ostree-ext's image proxy; copies OCI images to archives and registries",
+    ),
+    (
+        "docker-registry",
+        "a real OCI registry on loopback for the container tests",
+    ),
+    ("umoci", "unpacks OCI images into a rootfs in tests"),
+    (
+        "buildah",
+        "builds the derived bootc image in tests (vfs, chroot)",
+    ),
 ];
 
 pub fn install() -> Result<()> {

@@ -5,6 +5,7 @@
 //! GVariant encodings and version quirks (Debian's libostree 2022.7) stay in one place.
 
 mod commit;
+mod container;
 mod meta;
 mod pull;
 mod repository;
@@ -12,6 +13,10 @@ mod signatures;
 mod sysroot;
 
 pub use commit::{CommitRequest, LayerCommit};
+pub use container::{
+    check_procfs, explain_procfs, Component, ContentMap, EncapsulateOptions, TreeFile,
+    CHANGES_EVERY_BUILD, PROCFS_HINT,
+};
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;
 pub use repository::{Repo, RepoMode};
