@@ -1,7 +1,10 @@
 //! Publishing: copy signed refs from a build repo into a static archive repo that any web
-//! server can serve, with a signed summary, the public key and a ready remote config.
+//! server can serve, with a signed summary, the public key and a ready remote config; and
+//! bootc container images of the same commits ([`container`]).
 //!
 //! Publishing only adds: objects already published stay, so devices mid-pull keep working.
+
+pub mod container;
 
 use std::path::{Path, PathBuf};
 
