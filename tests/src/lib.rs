@@ -7,10 +7,12 @@ pub mod cmd;
 pub mod demo;
 pub mod lock;
 pub mod nginx;
+pub mod registry;
 pub mod rpms;
 
 pub use cmd::run;
 pub use demo::{build_demo_repo, demo_packages, shared_demo_repo};
 pub use lock::with_file_lock;
 pub use nginx::Nginx;
+pub use registry::Registry;
 pub use rpms::{build_repo, FileEntry, PackageSpec};

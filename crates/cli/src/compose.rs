@@ -52,7 +52,9 @@ enum Command {
         basearch: String,
     },
     /// Create an ed25519 key pair: BASE.secret and BASE.pub.
-    Keygen { base: PathBuf },
+    Keygen {
+        base: PathBuf,
+    },
     /// Sign a commit (ref or checksum) in a repository.
     Sign {
         #[arg(long)]
@@ -70,6 +72,9 @@ enum Command {
         #[arg(long)]
         pubkey: PathBuf,
     },
+    Container(crate::container::ContainerArgs),
+    ContainerDiff(crate::container::DiffArgs),
+    ContainerImport(crate::container::ImportArgs),
     /// Publish refs to a static archive repository with a signed summary.
     Publish {
         #[arg(long)]
@@ -182,6 +187,9 @@ fn run(cli: Cli) -> Result<()> {
             let key = mxos_sign::verify_commit(&repo, &rev, &keys)?;
             println!("{} : good ed25519 signature by {key}", repo.require(&rev)?);
         }
+        Command::Container(a) => crate::container::run(a)?,
+        Command::ContainerDiff(a) => crate::container::diff(a)?,
+        Command::ContainerImport(a) => crate::container::import(a)?,
         Command::Publish {
             repo,
             to,

@@ -1,6 +1,7 @@
 //! The two binaries' argument parsing and printing; all work happens in the library crates.
 
 pub mod compose;
+pub mod container;
 pub mod update;
 
 /// Prints an error with its whole chain, one cause per line, the way people read it.
