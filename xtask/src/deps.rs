@@ -54,28 +54,69 @@ const PACKAGES: &[(&str, &str)] = &[
         "buildah",
         "builds the derived bootc image in tests (vfs, chroot)",
     ),
+    ("mmdebstrap", "the apt package backend (Debian roots)"),
+    (
+        "grub-pc-bin",
+        "BIOS GRUB modules and boot.img for disk images",
+    ),
+    ("grub-common", "grub-mkimage for disk images"),
+    ("e2fsprogs", "mkfs.ext4 for disk images"),
 ];
 
+/// From bookworm-backports: the machine's qemu-utils 10 comes from there, and bookworm's
+/// qemu-system-x86 7.2 cannot be installed beside it.
+const BACKPORTS: &[(&str, &str)] = &[
+    (
+        "qemu-system-x86",
+        "boots disk images in `cargo xtask vm-test`",
+    ),
+    ("qemu-utils", "qemu-img: qcow2 disk images"),
+];
+
+const BACKPORTS_SOURCE: &str = "/etc/apt/sources.list.d/mxos-backports.sources";
+
 pub fn install() -> Result<()> {
-    let missing: Vec<&str> = PACKAGES
-        .iter()
-        .map(|(p, _)| *p)
-        .filter(|p| !installed(p))
-        .collect();
-    if missing.is_empty() {
+    let missing = |list: &[(&'static str, &str)]| -> Vec<&'static str> {
+        list.iter()
+            .map(|(p, _)| *p)
+            .filter(|p| !installed(p))
+            .collect()
+    };
+    let (main, backports) = (missing(PACKAGES), missing(BACKPORTS));
+    if main.is_empty() && backports.is_empty() {
         return Ok(());
     }
     if !is_root() {
         bail!(
             "missing packages: {}; run `cargo xtask deps` as root (it uses apt-get)",
-            missing.join(" ")
+            [main.clone(), backports.clone()].concat().join(" ")
         );
     }
+    if !backports.is_empty() && !std::path::Path::new(BACKPORTS_SOURCE).exists() {
+        std::fs::write(
+            BACKPORTS_SOURCE,
+            "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n",
+        )?;
+    }
     run(Command::new("apt-get").args(["update", "-q"]))?;
-    run(Command::new("apt-get")
-        .env("DEBIAN_FRONTEND", "noninteractive")
-        .args(["install", "-y", "-q", "--no-install-recommends"])
-        .args(&missing))
+    let apt_install = |target: Option<&str>, pkgs: &[&str]| -> Result<()> {
+        if pkgs.is_empty() {
+            return Ok(());
+        }
+        let mut cmd = Command::new("apt-get");
+        cmd.env("DEBIAN_FRONTEND", "noninteractive").args([
+            "install",
+            "-y",
+            "-q",
+            "--no-install-recommends",
+        ]);
+        if let Some(t) = target {
+            cmd.args(["-t", t]);
+        }
+        run(cmd.args(pkgs))
+    };
+    apt_install(None, &main)?;
+    apt_install(Some("bookworm-backports"), &backports)
 }
 
 fn installed(pkg: &str) -> bool {

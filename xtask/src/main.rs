@@ -13,7 +13,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
   deps    install the Debian packages the build and tests need (apt-get; root)
-  test    deps, then formatting, lints and every test of the workspace
+  test    deps, then formatting, lints, every test of the workspace, and vm-test
+  vm-test deps, then the VM scenario: compose a Debian-based MxOS, write a disk image,
+          boot it in qemu, upgrade and roll back inside it (minutes)
   demo    deps, build, then compose, sign, publish and deploy the demo tree
           into target/demo on built-in defaults (no network beyond apt)";
 
@@ -21,7 +23,10 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("deps") => deps::install(),
-        Some("test") => deps::install().and_then(|()| test()),
+        Some("test") => deps::install()
+            .and_then(|()| test())
+            .and_then(|()| vm_test()),
+        Some("vm-test") => deps::install().and_then(|()| vm_test()),
         Some("demo") => deps::install().and_then(|()| demo::run_demo()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
@@ -52,6 +57,20 @@ fn test() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace", "--no-fail-fast"])
+}
+
+/// The VM scenario is one `#[ignore]`d test (too slow for `cargo test`), run explicitly.
+fn vm_test() -> Result<()> {
+    cargo(&[
+        "test",
+        "-p",
+        "mxos-cli",
+        "--test",
+        "vm",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ])
 }
 
 pub fn workspace_root() -> PathBuf {

@@ -72,6 +72,8 @@ enum Command {
         #[arg(long)]
         pubkey: PathBuf,
     },
+    /// Write a bootable disk image (raw or qcow2) of a commit.
+    Disk(crate::disk::DiskArgs),
     Container(crate::container::ContainerArgs),
     ContainerDiff(crate::container::DiffArgs),
     ContainerImport(crate::container::ImportArgs),
@@ -187,6 +189,7 @@ fn run(cli: Cli) -> Result<()> {
             let key = mxos_sign::verify_commit(&repo, &rev, &keys)?;
             println!("{} : good ed25519 signature by {key}", repo.require(&rev)?);
         }
+        Command::Disk(a) => crate::disk::run(a)?,
         Command::Container(a) => crate::container::run(a)?,
         Command::ContainerDiff(a) => crate::container::diff(a)?,
         Command::ContainerImport(a) => crate::container::import(a)?,

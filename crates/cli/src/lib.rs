@@ -2,6 +2,7 @@
 
 pub mod compose;
 pub mod container;
+pub mod disk;
 pub mod update;
 
 /// Prints an error with its whole chain, one cause per line, the way people read it.

@@ -44,7 +44,17 @@ enum Command {
     Rollback,
 }
 
+/// MxOS's grub.cfg generator (overlay `mx-boot`); libostree runs it whenever the boot
+/// order changes, because Debian ships no ostree-grub-generator.
+const GRUB_GENERATOR: &str = "/usr/libexec/mxos/grub-bls-gen";
+
 pub fn main() -> ExitCode {
+    // Set before any thread starts; an explicit OSTREE_GRUB2_EXEC from the caller wins.
+    if std::env::var_os("OSTREE_GRUB2_EXEC").is_none()
+        && std::path::Path::new(GRUB_GENERATOR).exists()
+    {
+        std::env::set_var("OSTREE_GRUB2_EXEC", GRUB_GENERATOR);
+    }
     let lang = Lang::from_env();
     match run(Cli::parse(), lang) {
         Ok(()) => ExitCode::SUCCESS,

@@ -265,3 +265,58 @@ fn the_real_mxos_treefiles_parse_and_validate() {
         .collect();
     assert!(names.contains(&"centos-stream-10.repo"), "{names:?}");
 }
+
+#[test]
+fn a_tree_without_a_kernel_is_refused_unless_it_says_it_is_not_bootable() {
+    let gen1 = mxos_tests::shared_demo_repo(1).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let tf = demo_treefile(&t.join("tf"), &gen1, "");
+    let text = fs::read_to_string(&tf)
+        .unwrap()
+        .replace("  - mxos-test-kernel\n", "");
+    fs::write(&tf, &text).unwrap();
+    let err = compose_fails(&[
+        "tree",
+        &s(&tf),
+        "--repo",
+        &s(&t.join("repo")),
+        "--overlays",
+        &overlays(),
+    ]);
+    assert!(
+        err.contains("caused by: no kernel found (looked for /boot/vmlinuz-* and /usr/lib/modules/*/vmlinuz); add a kernel package, or set `bootable: false` for a tree that is not booted"),
+        "{err}"
+    );
+    fs::write(&tf, format!("{text}bootable: false\n")).unwrap();
+    let out = compose(&[
+        "tree",
+        &s(&tf),
+        "--repo",
+        &s(&t.join("repo")),
+        "--overlays",
+        &overlays(),
+    ]);
+    assert!(out.starts_with("committed "), "{out}");
+}
+
+#[test]
+fn apt_backend_errors_name_the_mirror_and_the_package() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let tf = t.join("vm.yaml");
+    fs::write(&tf, "ref: mxos/test/vm\nbackend: apt\nsuite: bookworm\nmirror: http://127.0.0.1:9/debian\npackages: [systemd]\n").unwrap();
+    let err = compose_fails(&["tree", &s(&tf), "--repo", &s(&t.join("repo"))]);
+    assert!(err.contains("error: building the Debian bookworm root with mmdebstrap from http://127.0.0.1:9/debian"), "{err}");
+    fs::write(
+        &tf,
+        "ref: mxos/test/vm\nbackend: apt\nsuite: bookworm\npackages: [mxos-no-such-package]\n",
+    )
+    .unwrap();
+    let err = compose_fails(&["tree", &s(&tf), "--repo", &s(&t.join("repo"))]);
+    assert!(
+        err.contains("Unable to locate package mxos-no-such-package"),
+        "{err}"
+    );
+    assert!(!t.join("repo/refs/heads/mxos").exists());
+}

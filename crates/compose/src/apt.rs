@@ -88,6 +88,7 @@ pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed
         .map(str::to_owned)
         .collect();
     packages.sort();
+    drop_host_leftovers(root)?;
     Ok(Installed {
         newest_time: newest_copyright_time(root)?,
         packages,
@@ -107,6 +108,16 @@ fn newest_copyright_time(root: &Path) -> Result<u64> {
         }
     }
     Ok(newest)
+}
+
+/// mmdebstrap copies the build host's /etc/hostname and /etc/resolv.conf into the root;
+/// neither belongs in an image (an overlay may set a hostname).
+pub fn drop_host_leftovers(root: &Path) -> Result<()> {
+    let resolv = root.join("etc/resolv.conf");
+    if std::fs::symlink_metadata(&resolv).is_ok() {
+        std::fs::remove_file(&resolv).context("removing the build host's /etc/resolv.conf")?;
+    }
+    std::fs::write(root.join("etc/hostname"), "localhost\n").context("resetting /etc/hostname")
 }
 
 /// Debian's package database must survive in the commit: move it under /usr (as rpm's

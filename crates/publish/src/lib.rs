@@ -5,6 +5,7 @@
 //! Publishing only adds: objects already published stay, so devices mid-pull keep working.
 
 pub mod container;
+pub mod disk;
 
 use std::path::{Path, PathBuf};
 

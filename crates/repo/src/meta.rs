@@ -137,17 +137,35 @@ impl Repo {
     pub fn read_file(&self, rev: &str, path: &str) -> Result<Option<Vec<u8>>> {
         use ostree::gio;
         use ostree::prelude::*;
+        use std::io::Read;
         let (root, _) = self
             .inner
             .read_commit(rev, gio::Cancellable::NONE)
             .map_err(gerr)
             .with_context(|| format!("reading commit {rev}"))?;
         let file = root.resolve_relative_path(path.trim_start_matches('/'));
-        match file.load_contents(gio::Cancellable::NONE) {
-            Ok((bytes, _)) => Ok(Some(bytes.to_vec())),
-            Err(e) if e.matches(gio::IOErrorEnum::NotFound) => Ok(None),
-            Err(e) => Err(gerr(e)).with_context(|| format!("reading {path} in {rev}")),
+        let file = file
+            .downcast::<ostree::RepoFile>()
+            .map_err(|_| anyhow::anyhow!("libostree returned a path that is not a RepoFile"))?;
+        if let Err(e) = file.ensure_resolved() {
+            if e.matches(gio::IOErrorEnum::NotFound) {
+                return Ok(None);
+            }
+            return Err(gerr(e)).with_context(|| format!("looking up {path} in {rev}"));
         }
+        let (stream, _info, _xattrs) = self
+            .inner
+            .load_file(&file.checksum(), gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("reading {path} in {rev}"))?;
+        let mut bytes = Vec::new();
+        if let Some(stream) = stream {
+            stream
+                .into_read()
+                .read_to_end(&mut bytes)
+                .with_context(|| format!("reading {path} in {rev}"))?;
+        }
+        Ok(Some(bytes))
     }
 
     /// Whether the commit object itself is present (not just a ref naming it).

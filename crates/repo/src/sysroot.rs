@@ -124,36 +124,48 @@ impl Sysroot {
     }
 
     /// Deploys `commit` following `refspec` as the new default, merging `/etc` from the
-    /// current default, and keeps the current default as the rollback target.
+    /// current default and keeping its kernel arguments; the current default stays as the
+    /// rollback target. On a booted system the deployment is staged instead, and libostree's
+    /// ostree-finalize-staged.service writes it at shutdown, so nothing changes under the
+    /// running system.
     pub fn deploy(&self, stateroot: &str, commit: &str, refspec: &str) -> Result<Deployment> {
         let _lock = self.lock()?;
         let current = self.inner.deployments();
         let merge = self.inner.merge_deployment(Some(stateroot));
         let origin = self.inner.origin_new_from_refspec(refspec);
-        let new = self
-            .inner
-            .deploy_tree(
-                Some(stateroot),
-                commit,
-                Some(&origin),
-                merge.as_ref(),
-                &[],
-                gio::Cancellable::NONE,
-            )
-            .map_err(gerr)
-            .with_context(|| format!("deploying {commit}"))?;
-        let mut list = vec![new];
-        // The booted deployment must survive even if it is not the default (after a rollback).
-        let keep_booted = self.inner.booted_deployment();
-        if let Some(first) = current.first() {
-            list.push(first.clone());
-        }
-        if let Some(b) = keep_booted {
-            if !list.iter().any(|d| d.equal(&b)) {
-                list.push(b);
+        // Default options: kernel arguments come from the merge deployment.
+        let opts = ostree::SysrootDeployTreeOpts::default();
+        if self.inner.is_booted() {
+            self.inner
+                .stage_tree_with_options(
+                    Some(stateroot),
+                    commit,
+                    Some(&origin),
+                    merge.as_ref(),
+                    &opts,
+                    gio::Cancellable::NONE,
+                )
+                .map_err(gerr)
+                .with_context(|| format!("staging {commit}"))?;
+        } else {
+            let new = self
+                .inner
+                .deploy_tree_with_options(
+                    Some(stateroot),
+                    commit,
+                    Some(&origin),
+                    merge.as_ref(),
+                    Some(&opts),
+                    gio::Cancellable::NONE,
+                )
+                .map_err(gerr)
+                .with_context(|| format!("deploying {commit}"))?;
+            let mut list = vec![new];
+            if let Some(first) = current.first() {
+                list.push(first.clone());
             }
+            self.write(&list)?;
         }
-        self.write(&list)?;
         self.inner.load(gio::Cancellable::NONE).map_err(gerr)?;
         self.deployments()
             .into_iter()

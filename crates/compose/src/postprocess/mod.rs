@@ -60,6 +60,8 @@ pub fn postprocess(root: &Path, plan: &Plan, previous: &Previous) -> Result<Opti
     if plan.readonly_executables {
         readonly_executables(&root.join("usr"))?;
     }
+    clear_api_dirs(root)?;
+    move_home_content(root)?;
     convert_var(root, &extra_tmpfiles).context("converting /var to tmpfiles.d entries")?;
     apply_layout(root, plan.tmp_is_dir).context("creating the OSTree top-level layout")?;
     move_etc(root)?;
@@ -326,6 +328,50 @@ fn walk_var(root: &Path, dir: &Path, out: &mut Vec<VarEntry>) -> Result<()> {
             });
         } else {
             bail!("{path}: packages may not ship sockets, fifos or devices under /var");
+        }
+    }
+    Ok(())
+}
+
+/// /dev, /proc, /sys and /run are mounted at boot; what a bootstrap left there (mmdebstrap
+/// creates device nodes) is not content and cannot be committed.
+fn clear_api_dirs(root: &Path) -> Result<()> {
+    for d in ["dev", "proc", "sys", "run"] {
+        let p = root.join(d);
+        if fs::symlink_metadata(&p).is_ok_and(|m| m.is_dir()) {
+            for e in fs::read_dir(&p)? {
+                remove_if_exists(&e?.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Skeleton files packages put in `/root`, `/home` and `/usr/local` (Debian's base-files
+/// ships `/root/.bashrc` and `/usr/local/man`) move to their `/var` home, so that tmpfiles.d
+/// provisions them on first boot. Other layout directories stay strict: content there could never be updated.
+fn move_home_content(root: &Path) -> Result<()> {
+    for (dir, var_dir) in [
+        ("root", "var/roothome"),
+        ("home", "var/home"),
+        ("usr/local", "var/usrlocal"),
+    ] {
+        let src = root.join(dir);
+        let is_real_dir = fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir());
+        if !is_real_dir {
+            continue;
+        }
+        let dest = root.join(var_dir);
+        for e in fs::read_dir(&src)? {
+            let e = e?;
+            fs::create_dir_all(&dest)?;
+            fs::set_permissions(&dest, fs::symlink_metadata(&src)?.permissions())?;
+            fs::rename(e.path(), dest.join(e.file_name())).with_context(|| {
+                format!(
+                    "moving /{dir}/{} to /{var_dir}",
+                    e.file_name().to_string_lossy()
+                )
+            })?;
         }
     }
     Ok(())

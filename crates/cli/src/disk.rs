@@ -1,0 +1,68 @@
+//! `mxos-compose disk`: a bootable disk image a school can copy onto a machine.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use mxos_publish::disk::{DiskFormat, DiskRequest};
+
+#[derive(Args)]
+pub struct DiskArgs {
+    /// Commit or ref to install.
+    rev: String,
+    /// Build repository holding it.
+    #[arg(long)]
+    repo: PathBuf,
+    /// Image file to write.
+    #[arg(long)]
+    to: PathBuf,
+    /// raw or qcow2 (default: from the file name, else raw).
+    #[arg(long)]
+    format: Option<String>,
+    /// Disk size in MiB.
+    #[arg(long, default_value_t = 4096)]
+    size_mib: u64,
+    /// The published remote config (mxos.conf) the machine updates from.
+    #[arg(long)]
+    remote_conf: PathBuf,
+    /// Override the remote's URL (e.g. a school mirror, or http://10.0.2.2:PORT for a VM).
+    #[arg(long)]
+    remote_url: Option<String>,
+    /// Ref the machine follows (default: REV when it is a ref).
+    #[arg(long = "ref")]
+    follow_ref: Option<String>,
+    /// Extra kernel arguments (repeatable), e.g. --karg console=ttyS0,115200.
+    #[arg(long = "karg")]
+    kargs: Vec<String>,
+}
+
+pub fn run(a: DiskArgs) -> Result<()> {
+    let format = match a.format.as_deref() {
+        Some(f) => DiskFormat::parse(f)?,
+        None if a.to.extension().is_some_and(|e| e == "qcow2") => DiskFormat::Qcow2,
+        None => DiskFormat::Raw,
+    };
+    let work = tempfile::Builder::new()
+        .prefix("mxos-disk-")
+        .tempdir_in("/var/tmp")
+        .context("creating a work dir under /var/tmp")?;
+    let report = mxos_publish::disk::build(&DiskRequest {
+        repo: a.repo,
+        rev: a.rev,
+        follow_ref: a.follow_ref,
+        output: a.to,
+        format,
+        size_bytes: a.size_mib << 20,
+        remote_conf: a.remote_conf,
+        remote_url: a.remote_url,
+        kargs: a.kargs,
+        workdir: work.path().to_owned(),
+    })?;
+    println!(
+        "wrote {} ({} MiB allocated) with commit {}",
+        report.path.display(),
+        report.allocated_bytes >> 20,
+        report.commit
+    );
+    Ok(())
+}

@@ -1,0 +1,401 @@
+//! A composed commit boots: the apt-built MxOS test OS is composed, written to a disk
+//! image, and booted in qemu from its own GRUB; inside, `mxos-update` upgrades to v2 served
+//! by nginx on the host, the machine reboots into v2 keeping v1 and the user's /etc change,
+//! rolls back, and boots v1 again. Every step is read from the serial console.
+//!
+//! Slow (two Debian composes, three TCG boots): run by `cargo xtask vm-test`, which
+//! `cargo xtask test` runs after the rest of the suite.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+const REF: &str = "mxos/10/x86_64/vm";
+
+/// Runs on every boot: executes the step script the host wrote to the second disk and
+/// powers off, so each boot is one step of the scenario.
+const DRIVER: &str = r#"#!/bin/sh
+exec > /dev/ttyS0 2>&1
+echo "MXOS-VMTEST start"
+tr -d '\000' < /dev/vdb > /run/mxos-vmtest-step.sh
+sh /run/mxos-vmtest-step.sh
+echo "MXOS-VMTEST end_rc=$?"
+systemctl poweroff
+"#;
+
+const DRIVER_UNIT: &str = "[Unit]
+Description=MxOS VM test step
+After=multi-user.target network-online.target
+Wants=network-online.target
+
+[Service]
+Type=oneshot
+ExecStart=/usr/libexec/mxos-vmtest/driver
+
+[Install]
+WantedBy=multi-user.target
+";
+
+const COMMON: &str = r#"
+say() { echo "MXOS-VMTEST $*"; }
+booted() { ostree admin status | sed -n 's/^\* mxos \([0-9a-f]\{64\}\)\.[0-9]*.*/\1/p'; }
+prefixed() { sed "s/^/MXOS-VMTEST $1: /"; }
+"#;
+
+const STEP_1: &str = r#"
+say booted=$(booted)
+if touch /usr/.rw-probe 2>/dev/null; then say usr_ro=no; else say usr_ro=yes; fi
+. /etc/locale.conf; say lang=$LANG
+say tz=$(readlink /etc/localtime)
+. /usr/lib/os-release; say os_name=$NAME
+LANG=es_MX.UTF-8 mxos-update status | prefixed status
+echo "aula 3, equipo 7" > /etc/mxos-nota
+out=$(mxos-update upgrade 2>&1); rc=$?
+echo "$out" | prefixed upgrade
+say upgrade_rc=$rc
+ostree admin status | prefixed ostree
+"#;
+
+const STEP_2: &str = r#"
+say booted=$(booted)
+say nota=$(cat /etc/mxos-nota)
+mxos-update status --json | tr -d ' \n' | prefixed json
+echo
+out=$(mxos-update rollback 2>&1); rc=$?
+echo "$out" | prefixed rollback
+say rollback_rc=$rc
+"#;
+
+const STEP_3: &str = r#"
+say booted=$(booted)
+mxos-update status | prefixed status
+"#;
+
+struct Vm {
+    disk: PathBuf,
+    dir: PathBuf,
+}
+
+impl Vm {
+    /// Boots once with `step` on the command disk; returns the MXOS-VMTEST key=values and
+    /// the time the boot took.
+    fn boot(&self, n: u32, step: &str) -> (BTreeMap<String, String>, Duration, String) {
+        let cmd_disk = self.dir.join(format!("step-{n}.img"));
+        let mut script = format!("{COMMON}{step}").into_bytes();
+        script.resize(1 << 20, 0);
+        fs::write(&cmd_disk, script).unwrap();
+        let log = self.dir.join(format!("console-{n}.log"));
+        let start = Instant::now();
+        let mut child = Command::new("qemu-system-x86_64")
+            .args([
+                "-machine",
+                "accel=tcg",
+                "-m",
+                "1024",
+                "-smp",
+                "2",
+                "-display",
+                "none",
+                "-no-reboot",
+            ])
+            .arg("-serial")
+            .arg(format!("file:{}", log.display()))
+            .arg("-drive")
+            .arg(format!(
+                "file={},if=virtio,format=qcow2",
+                self.disk.display()
+            ))
+            .arg("-drive")
+            .arg(format!("file={},if=virtio,format=raw", cmd_disk.display()))
+            .args([
+                "-netdev",
+                "user,id=n0",
+                "-device",
+                "virtio-net-pci,netdev=n0",
+            ])
+            .spawn()
+            .unwrap();
+        // A boot plus one step takes 20-60 s under TCG; a hang must fail, not block CI.
+        let deadline = start + Duration::from_secs(300);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                assert!(status.success(), "qemu failed ({status})");
+                break;
+            }
+            if Instant::now() > deadline {
+                child.kill().ok();
+                child.wait().ok();
+                let text = fs::read_to_string(&log).unwrap_or_default();
+                panic!(
+                    "boot {n} did not power off within 300 s; console tail:\n{}",
+                    tail(&text, 60)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let took = start.elapsed();
+        let text = String::from_utf8_lossy(&fs::read(&log).unwrap()).into_owned();
+        let mut kv = BTreeMap::new();
+        for line in text.lines() {
+            if let Some(rest) = line.trim_end_matches('\r').split("MXOS-VMTEST ").nth(1) {
+                if let Some((k, v)) = rest.split_once('=') {
+                    if !k.contains(' ') && !k.contains(':') {
+                        kv.insert(k.to_owned(), v.to_owned());
+                    }
+                }
+            }
+        }
+        let ours: Vec<&str> = text.lines().filter(|l| l.contains("MXOS-VMTEST")).collect();
+        assert!(
+            kv.contains_key("end_rc"),
+            "boot {n}: the test step did not finish (console: {}); its lines:\n{}\nconsole tail:\n{}",
+            log.display(),
+            ours.join("\n"),
+            tail(&text, 30)
+        );
+        eprintln!("boot {n}: {:.1} s", took.as_secs_f64());
+        (kv, took, text)
+    }
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_owned()
+}
+
+/// The overlays of the workspace plus `vmtest` (the driver and this build's mxos-update).
+fn overlays_with_vmtest(dir: &Path) -> PathBuf {
+    let ov = dir.join("overlays");
+    let status = Command::new("cp")
+        .arg("-a")
+        .arg(workspace().join("overlays"))
+        .arg(&ov)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let root = ov.join("vmtest/root");
+    for d in [
+        "usr/bin",
+        "usr/libexec/mxos-vmtest",
+        "usr/lib/systemd/system",
+        "etc/systemd/system/multi-user.target.wants",
+    ] {
+        fs::create_dir_all(root.join(d)).unwrap();
+    }
+    fs::write(
+        ov.join("vmtest/overlay.yaml"),
+        "description: MxOS VM test driver (tests only)\n",
+    )
+    .unwrap();
+    fs::copy(
+        env!("CARGO_BIN_EXE_mxos-update"),
+        root.join("usr/bin/mxos-update"),
+    )
+    .unwrap();
+    fs::write(root.join("usr/libexec/mxos-vmtest/driver"), DRIVER).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(
+        root.join("usr/libexec/mxos-vmtest/driver"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .unwrap();
+    fs::write(
+        root.join("usr/lib/systemd/system/mxos-vmtest.service"),
+        DRIVER_UNIT,
+    )
+    .unwrap();
+    // `units:` enables what packages install; an overlay enables its own units.
+    std::os::unix::fs::symlink(
+        "/usr/lib/systemd/system/mxos-vmtest.service",
+        root.join("etc/systemd/system/multi-user.target.wants/mxos-vmtest.service"),
+    )
+    .unwrap();
+    // A login prompt on ttyS0 would swallow the console output the test reads.
+    std::os::unix::fs::symlink(
+        "/dev/null",
+        root.join("etc/systemd/system/serial-getty@ttyS0.service"),
+    )
+    .unwrap();
+    ov
+}
+
+fn vm_treefile(dir: &Path, generation: u32) -> PathBuf {
+    fs::create_dir_all(dir).unwrap();
+    let path = dir.join(format!("mxos-vm-test-{generation}.yaml"));
+    fs::write(
+        &path,
+        format!(
+            "include: {}\noverlays: [vmtest]\npostprocess:\n  - echo v{generation} > /usr/share/mxos-vmtest-generation\n",
+            workspace().join("treefiles/mxos-vm.yaml").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+#[ignore = "boots VMs for minutes; run by `cargo xtask vm-test`"]
+fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
+    let all = Instant::now();
+    let tmp = tempfile::Builder::new()
+        .prefix("mxos-vm-")
+        .tempdir_in("/var/tmp")
+        .unwrap();
+    let t = tmp.path();
+    let (build, public) = (t.join("build"), t.join("public"));
+    fs::create_dir_all(&public).unwrap();
+    compose(&["keygen", &s(&t.join("mxos"))]);
+    let key = s(&t.join("mxos.secret"));
+    let overlays = overlays_with_vmtest(t);
+
+    let start = Instant::now();
+    let v1 = committed(&compose(&[
+        "tree",
+        &s(&vm_treefile(&t.join("tf"), 1)),
+        "--repo",
+        &s(&build),
+        "--sign-key",
+        &key,
+        "--overlays",
+        &s(&overlays),
+    ]));
+    let compose_v1 = start.elapsed();
+    let nginx = mxos_tests::Nginx::serve(&public).unwrap();
+    let url = format!("http://10.0.2.2:{}", nginx.port);
+    compose(&[
+        "publish",
+        "--repo",
+        &s(&build),
+        "--to",
+        &s(&public),
+        "--sign-key",
+        &key,
+        "--url",
+        &url,
+    ]);
+
+    let disk = t.join("mxos.qcow2");
+    let start = Instant::now();
+    let out = compose(&[
+        "disk",
+        REF,
+        "--repo",
+        &s(&build),
+        "--to",
+        &s(&disk),
+        "--size-mib",
+        "3072",
+        "--remote-conf",
+        &s(&public.join("mxos.conf")),
+        "--karg",
+        "console=ttyS0,115200",
+        "--karg",
+        "rd.emergency=reboot",
+        "--karg",
+        "rd.shell=0",
+    ]);
+    let disk_time = start.elapsed();
+    assert!(
+        out.starts_with(&format!("wrote {} (", disk.display())) && out.contains(&v1),
+        "{out}"
+    );
+    let image_size = fs::metadata(&disk).unwrap().len();
+
+    let start = Instant::now();
+    let v2 = committed(&compose(&[
+        "tree",
+        &s(&vm_treefile(&t.join("tf"), 2)),
+        "--repo",
+        &s(&build),
+        "--sign-key",
+        &key,
+        "--overlays",
+        &s(&overlays),
+    ]));
+    let compose_v2 = start.elapsed();
+    assert_ne!(v1, v2);
+    compose(&[
+        "publish",
+        "--repo",
+        &s(&build),
+        "--to",
+        &s(&public),
+        "--sign-key",
+        &key,
+        "--url",
+        &url,
+    ]);
+
+    // Console logs outlive the test's temporary directory, for whoever debugs a failure.
+    let logs = workspace().join("target/vm-test");
+    fs::remove_dir_all(&logs).ok();
+    fs::create_dir_all(&logs).unwrap();
+    let vm = Vm {
+        disk: disk.clone(),
+        dir: logs,
+    };
+    let (k, boot1, text) = vm.boot(1, STEP_1);
+    assert_eq!(k["booted"], v1, "boot 1 runs v1");
+    assert_eq!(k["usr_ro"], "yes", "/usr is read-only");
+    assert_eq!(k["lang"], "es_MX.UTF-8");
+    assert_eq!(k["tz"], "../usr/share/zoneinfo/America/Mexico_City");
+    assert_eq!(k["os_name"], "MxOS");
+    assert!(
+        text.contains("MXOS-VMTEST status: ● 10.")
+            && text.contains("[predeterminada, en uso]"),
+        "{}",
+        tail(&text, 40)
+    );
+    assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 40));
+    assert!(
+        text.contains(&format!("MXOS-VMTEST ostree:   mxos {v2}.0 (staged)")),
+        "v2 is staged: {}",
+        tail(&text, 40)
+    );
+
+    let (k, boot2, text) = vm.boot(2, STEP_2);
+    assert_eq!(k["booted"], v2, "boot 2 runs v2: {}", tail(&text, 40));
+    assert_eq!(
+        k["nota"], "aula 3, equipo 7",
+        "the user's /etc change survived"
+    );
+    let json_line = text
+        .lines()
+        .find_map(|l| l.split("MXOS-VMTEST json: ").nth(1))
+        .unwrap()
+        .trim_end_matches('\r');
+    let json: serde_json::Value = serde_json::from_str(json_line).unwrap();
+    let order: Vec<&str> = json["deployments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["checksum"].as_str().unwrap())
+        .collect();
+    assert_eq!(order, vec![v2.as_str(), v1.as_str()], "v1 kept as rollback");
+    assert_eq!(k["rollback_rc"], "0", "{}", tail(&text, 40));
+
+    let (k, boot3, text) = vm.boot(3, STEP_3);
+    assert_eq!(
+        k["booted"],
+        v1,
+        "boot 3 runs v1 after the rollback: {}",
+        tail(&text, 40)
+    );
+    drop(nginx);
+
+    eprintln!(
+        "vm-test figures: compose v1 {:.0} s, compose v2 {:.0} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s",
+        compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
+        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64()
+    );
+}

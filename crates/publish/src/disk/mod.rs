@@ -1,0 +1,304 @@
+//! Bootable disk images: a partition table, an ext4 root holding an OSTree sysroot with
+//! the deployment and its remote, and GRUB (BIOS) booting the default deployment with the
+//! previous ones in its menu.
+//!
+//! The image is assembled in `FILE.partial` and renamed only when complete, so a failure
+//! (a full disk, a missing kernel) never leaves something that looks like a valid image.
+
+mod mbr;
+
+use std::fs;
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use mxos_compose::cmd::run;
+use mxos_repo::Repo;
+
+pub use mbr::{partition_bytes, partition_table, FIRST_LBA};
+
+/// The filesystem label kernel arguments find the root by.
+pub const ROOT_LABEL: &str = "mxos-root";
+/// Where MxOS trees carry their grub.cfg generator (the `mx-boot` overlay).
+pub const GRUB_GENERATOR: &str = "usr/libexec/mxos/grub-bls-gen";
+const GRUB_MODULES: &[&str] = &[
+    "biosdisk",
+    "part_msdos",
+    "ext2",
+    "normal",
+    "boot",
+    "linux",
+    "configfile",
+    "echo",
+    "test",
+    "serial",
+    "terminal",
+    "search",
+    "search_label",
+    "loadenv",
+    "ls",
+    "cat",
+    "halt",
+    "reboot",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiskFormat {
+    Raw,
+    Qcow2,
+}
+
+impl DiskFormat {
+    pub fn parse(s: &str) -> Result<DiskFormat> {
+        match s {
+            "raw" => Ok(DiskFormat::Raw),
+            "qcow2" => Ok(DiskFormat::Qcow2),
+            other => bail!("unknown disk format `{other}`; accepted: raw, qcow2"),
+        }
+    }
+}
+
+pub struct DiskRequest {
+    pub repo: PathBuf,
+    /// A ref or commit of `repo`.
+    pub rev: String,
+    /// The ref the installed machine follows (default: `rev` when it is a ref).
+    pub follow_ref: Option<String>,
+    pub output: PathBuf,
+    pub format: DiskFormat,
+    pub size_bytes: u64,
+    /// The published remote config (`mxos.conf`), so the machine can update.
+    pub remote_conf: PathBuf,
+    /// Replaces the remote's `url=`, e.g. the address a VM or a school mirror uses.
+    pub remote_url: Option<String>,
+    pub kargs: Vec<String>,
+    pub workdir: PathBuf,
+}
+
+#[derive(Debug)]
+pub struct DiskReport {
+    pub commit: String,
+    pub path: PathBuf,
+    /// Bytes the image occupies on disk (sparse raw or qcow2).
+    pub allocated_bytes: u64,
+}
+
+pub fn build(req: &DiskRequest) -> Result<DiskReport> {
+    let repo = Repo::open(&req.repo)?;
+    let commit = repo.require(&req.rev)?;
+    let follow = match &req.follow_ref {
+        Some(r) => r.clone(),
+        None if req.rev != commit => req.rev.clone(),
+        None => bail!(
+            "{} is a commit; say which ref the machine follows with --ref",
+            req.rev
+        ),
+    };
+    let generator = repo.read_file(&commit, GRUB_GENERATOR)?.with_context(|| {
+        format!("commit {commit} has no /{GRUB_GENERATOR}; add the `mx-boot` overlay to the treefile so the disk can boot and update")
+    })?;
+    let remote_text = fs::read_to_string(&req.remote_conf)
+        .with_context(|| format!("reading {}", req.remote_conf.display()))?;
+    let mut remote =
+        mxos_agent::remote_conf::parse(&remote_text, &req.remote_conf.display().to_string())?;
+    if let Some(url) = &req.remote_url {
+        remote.url = url.clone();
+    }
+    if req.size_bytes < 512 << 20 {
+        bail!(
+            "disk size {} MiB is too small; MxOS needs at least 512 MiB",
+            req.size_bytes >> 20
+        );
+    }
+
+    fs::create_dir_all(&req.workdir)?;
+    let generator_path = req.workdir.join("grub-bls-gen");
+    fs::write(&generator_path, generator)?;
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&generator_path, fs::Permissions::from_mode(0o755))?;
+
+    let partial = with_suffix(&req.output, ".partial");
+    let raw = with_suffix(&req.output, ".partial.raw");
+    for p in [&partial, &raw] {
+        if p.exists() {
+            fs::remove_file(p)?;
+        }
+    }
+    let result = (|| -> Result<()> {
+        assemble(req, &raw, &commit, &follow, &remote, &generator_path)?;
+        match req.format {
+            DiskFormat::Raw => fs::rename(&raw, &partial)?,
+            DiskFormat::Qcow2 => {
+                run(Command::new("qemu-img")
+                    .args(["convert", "-O", "qcow2"])
+                    .arg(&raw)
+                    .arg(&partial))
+                .context("converting to qcow2")?;
+                fs::remove_file(&raw)?;
+            }
+        }
+        fs::rename(&partial, &req.output)
+            .with_context(|| format!("installing {}", req.output.display()))
+    })();
+    if let Err(e) = result {
+        // Never leave a half-written image behind, under any name.
+        fs::remove_file(&raw).ok();
+        fs::remove_file(&partial).ok();
+        return Err(e.context(format!("building disk image {}", req.output.display())));
+    }
+    use std::os::unix::fs::MetadataExt;
+    let allocated_bytes = fs::metadata(&req.output)?.blocks() * 512;
+    Ok(DiskReport {
+        commit,
+        path: req.output.clone(),
+        allocated_bytes,
+    })
+}
+
+fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
+    let mut s = p.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+fn assemble(
+    req: &DiskRequest,
+    raw: &Path,
+    commit: &str,
+    follow: &str,
+    remote: &mxos_agent::remote_conf::RemoteConf,
+    generator: &Path,
+) -> Result<()> {
+    // Reserve every block up front: a disk that is too full fails here, with a clear
+    // message, instead of as an I/O error from the loop device halfway through.
+    run(Command::new("fallocate").arg("-l").arg(req.size_bytes.to_string()).arg(raw)).with_context(|| {
+        format!(
+            "reserving {} MiB for the image next to {}; free some space or choose a smaller --size-mib",
+            req.size_bytes >> 20,
+            req.output.display()
+        )
+    })?;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .open(raw)
+        .with_context(|| format!("opening {}", raw.display()))?;
+    f.seek(SeekFrom::Start(446))?;
+    f.write_all(&partition_table(req.size_bytes))?;
+    f.sync_all().context("writing the partition table")?;
+    drop(f);
+
+    let offset = FIRST_LBA * mbr::SECTOR;
+    run(Command::new("mkfs.ext4")
+        .args(["-q", "-F", "-L", ROOT_LABEL])
+        // GRUB 2.06 cannot read filesystems with these newer ext4 features.
+        .args(["-O", "^metadata_csum_seed,^orphan_file"])
+        .arg("-E")
+        .arg(format!("offset={offset}"))
+        .arg(raw)
+        .arg(format!("{}k", partition_bytes(req.size_bytes) / 1024)))
+    .context("creating the root filesystem")?;
+
+    let mnt = req.workdir.join("mnt");
+    fs::create_dir_all(&mnt)?;
+    run(Command::new("mount")
+        .arg("-o")
+        .arg(format!("loop,offset={offset}"))
+        .arg(raw)
+        .arg(&mnt))
+    .context("mounting the new root filesystem")?;
+    let mounted = Mounted(mnt.clone());
+    populate(req, &mnt, commit, follow, remote, generator)?;
+    drop(mounted);
+
+    install_grub(raw, &req.workdir)
+}
+
+/// Unmounts on every exit path, so a failure does not leave a loop mount behind.
+struct Mounted(PathBuf);
+
+impl Drop for Mounted {
+    fn drop(&mut self) {
+        let _ = run(Command::new("umount").arg(&self.0));
+    }
+}
+
+fn populate(
+    req: &DiskRequest,
+    mnt: &Path,
+    commit: &str,
+    follow: &str,
+    remote: &mxos_agent::remote_conf::RemoteConf,
+    generator: &Path,
+) -> Result<()> {
+    let sysroot = format!("--sysroot={}", mnt.display());
+    let repo_arg = format!("--repo={}", mnt.join("ostree/repo").display());
+    run(Command::new("ostree").args(["admin", "init-fs"]).arg(mnt))?;
+    run(Command::new("ostree").args(["admin", "os-init", mxos_agent::STATEROOT, &sysroot]))?;
+    // Always grub2, without depending on what libostree would detect.
+    run(Command::new("ostree").args(["config", &repo_arg, "set", "sysroot.bootloader", "grub2"]))?;
+    run(Command::new("ostree")
+        .args(["pull-local", &repo_arg])
+        .arg(&req.repo)
+        .arg(commit))
+    .context("copying the commit into the image")?;
+    mxos_agent::init(&mxos_agent::InitRequest {
+        sysroot: mnt,
+        remote,
+        reference: follow,
+    })?;
+    let refspec = format!("{}:{follow}", remote.name);
+    Repo::open(&mnt.join("ostree/repo"))?.set_ref(&refspec, Some(commit))?;
+
+    let grub_dir = mnt.join("boot/grub2");
+    fs::create_dir_all(&grub_dir)?;
+    std::os::unix::fs::symlink("../loader/grub.cfg", grub_dir.join("grub.cfg"))?;
+    let mut deploy = Command::new("ostree");
+    deploy
+        .env("OSTREE_GRUB2_EXEC", generator)
+        .args([
+            "admin",
+            "deploy",
+            &sysroot,
+            &format!("--os={}", mxos_agent::STATEROOT),
+        ])
+        .arg(format!("--karg=root=LABEL={ROOT_LABEL}"))
+        .arg("--karg=rw");
+    for k in &req.kargs {
+        deploy.arg(format!("--karg={k}"));
+    }
+    run(deploy.arg(&refspec)).context("deploying the commit into the image")?;
+    let cfg = fs::read_to_string(mnt.join("boot/loader/grub.cfg"))
+        .context("reading the generated grub.cfg")?;
+    if !cfg.contains("menuentry") {
+        bail!("the generated grub.cfg has no boot entry:\n{cfg}");
+    }
+    run(&mut Command::new("sync"))?;
+    Ok(())
+}
+
+/// BIOS GRUB without grub-install (which cannot use an offset loop device): core.img in the
+/// gap before the partition, boot.img's code in the MBR, the partition table kept.
+fn install_grub(raw: &Path, work: &Path) -> Result<()> {
+    let core = work.join("core.img");
+    run(Command::new("grub-mkimage")
+        .args(["-O", "i386-pc", "-p", "(hd0,msdos1)/boot/grub2", "-o"])
+        .arg(&core)
+        .args(GRUB_MODULES))
+    .context("building GRUB's core image")?;
+    let core_bytes = fs::read(&core)?;
+    if core_bytes.len() as u64 > (FIRST_LBA - 1) * mbr::SECTOR {
+        bail!(
+            "GRUB core image ({} bytes) does not fit before the partition",
+            core_bytes.len()
+        );
+    }
+    let boot_img = fs::read("/usr/lib/grub/i386-pc/boot.img")
+        .context("reading /usr/lib/grub/i386-pc/boot.img (package grub-pc-bin)")?;
+    let mut f = fs::OpenOptions::new().write(true).open(raw)?;
+    // Only the boot code: bytes 440.. hold the disk signature and the partition table.
+    f.write_all(&boot_img[..440])?;
+    f.seek(SeekFrom::Start(mbr::SECTOR))?;
+    f.write_all(&core_bytes)?;
+    f.sync_all().context("writing GRUB to the disk image")
+}
