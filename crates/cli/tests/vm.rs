@@ -351,8 +351,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     assert_eq!(k["tz"], "../usr/share/zoneinfo/America/Mexico_City");
     assert_eq!(k["os_name"], "MxOS");
     assert!(
-        text.contains("MXOS-VMTEST status: ● 10.")
-            && text.contains("[predeterminada, en uso]"),
+        text.contains("MXOS-VMTEST status: ● 10.") && text.contains("[predeterminada, en uso]"),
         "{}",
         tail(&text, 40)
     );
