@@ -110,6 +110,79 @@ impl Repo {
         Ok(checksum)
     }
 
+    /// Commits the tree of `source` again as a new head of `reference`, with new metadata
+    /// and time: how an old version is re-issued so devices move "forward" to it.
+    pub fn recommit(
+        &self,
+        source: &str,
+        reference: &str,
+        subject: &str,
+        metadata: &BTreeMap<String, MetaValue>,
+        timestamp: u64,
+    ) -> Result<String> {
+        let source = self.require(source)?;
+        let parent = self.resolve(reference)?;
+        let tx = self
+            .inner
+            .auto_transaction(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("starting transaction")?;
+        let (root, _) = self
+            .inner
+            .read_commit(&source, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("reading commit {source}"))?;
+        let root = root
+            .downcast::<ostree::RepoFile>()
+            .map_err(|_| anyhow::anyhow!("libostree returned a root that is not a RepoFile"))?;
+        let dict = glib::VariantDict::new(None);
+        for (k, v) in metadata {
+            dict.insert_value(k, &v.to_variant());
+        }
+        let checksum = self
+            .inner
+            .write_commit_with_time(
+                parent.as_deref(),
+                Some(subject),
+                None,
+                Some(&dict.end()),
+                &root,
+                timestamp,
+                gio::Cancellable::NONE,
+            )
+            .map_err(gerr)
+            .with_context(|| format!("re-committing the tree of {source}"))?
+            .to_string();
+        self.inner
+            .transaction_set_refspec(reference, Some(&checksum));
+        tx.commit(gio::Cancellable::NONE)
+            .map_err(gerr)
+            .context("committing transaction")?;
+        Ok(checksum)
+    }
+
+    /// The root directory checksums (contents, metadata) of a commit: equal when two
+    /// commits carry the same tree.
+    pub fn tree_checksums(&self, rev: &str) -> Result<(String, String)> {
+        let (root, _) = self
+            .inner
+            .read_commit(rev, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("reading commit {rev}"))?;
+        let root = root
+            .downcast::<ostree::RepoFile>()
+            .map_err(|_| anyhow::anyhow!("libostree returned a root that is not a RepoFile"))?;
+        root.ensure_resolved().map_err(gerr)?;
+        Ok((
+            root.tree_get_contents_checksum()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            root.tree_get_metadata_checksum()
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        ))
+    }
+
     fn finish_commit(
         &self,
         mtree: &ostree::MutableTree,

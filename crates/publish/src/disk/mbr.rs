@@ -35,16 +35,17 @@ mod tests {
 
     #[test]
     fn one_bootable_linux_partition_after_the_gap() {
-        let t = partition_table(4 << 30);
+        let disk: u64 = 4 << 30;
+        let t = partition_table(disk);
         assert_eq!(t[0], 0x80);
         assert_eq!(t[4], 0x83);
         assert_eq!(u32::from_le_bytes(t[8..12].try_into().unwrap()), 2048);
         assert_eq!(
-            u32::from_le_bytes(t[12..16].try_into().unwrap()),
-            (4 << 30) / 512 - 2048
+            u64::from(u32::from_le_bytes(t[12..16].try_into().unwrap())),
+            disk / 512 - 2048
         );
         assert!(t[16..64].iter().all(|b| *b == 0), "other entries empty");
         assert_eq!(&t[64..], &[0x55, 0xAA]);
-        assert_eq!(partition_bytes(4 << 30), (4 << 30) - (1 << 20));
+        assert_eq!(partition_bytes(disk), disk - (1 << 20));
     }
 }
