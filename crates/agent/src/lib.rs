@@ -2,7 +2,9 @@
 //! deploying it, keep the previous deployment for rollback, and report status in the
 //! person's language (es-MX or English).
 
+pub mod config;
 pub mod i18n;
+pub mod machine;
 pub mod remote_conf;
 pub mod status;
 mod update;
