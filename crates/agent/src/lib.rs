@@ -3,10 +3,16 @@
 //! person's language (es-MX or English).
 
 pub mod config;
+pub mod cycle;
+pub mod grubenv;
+pub mod health;
 pub mod i18n;
 pub mod machine;
 pub mod remote_conf;
+pub mod state;
 pub mod status;
 mod update;
 
-pub use update::{init, rollback, upgrade, InitRequest, UpgradeOutcome, STATEROOT};
+pub use update::{
+    end_trial, init, rollback, upgrade, Device, InitRequest, UpgradeOutcome, STATEROOT,
+};

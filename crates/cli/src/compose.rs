@@ -72,6 +72,8 @@ enum Command {
         #[arg(long)]
         pubkey: PathBuf,
     },
+    /// Steer machines: channels, rollouts, pause, fleet rollback.
+    Fleet(crate::fleet::FleetArgs),
     /// Write a bootable disk image (raw or qcow2) of a commit.
     Disk(crate::disk::DiskArgs),
     Container(crate::container::ContainerArgs),
@@ -190,6 +192,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("{} : good ed25519 signature by {key}", repo.require(&rev)?);
         }
         Command::Disk(a) => crate::disk::run(a)?,
+        Command::Fleet(a) => crate::fleet::run(a)?,
         Command::Container(a) => crate::container::run(a)?,
         Command::ContainerDiff(a) => crate::container::diff(a)?,
         Command::ContainerImport(a) => crate::container::import(a)?,

@@ -3,6 +3,7 @@
 pub mod compose;
 pub mod container;
 pub mod disk;
+pub mod fleet;
 pub mod update;
 
 /// Prints an error with its whole chain, one cause per line, the way people read it.

@@ -126,6 +126,7 @@ impl Overlay {
         );
         repo.commit_layer(&LayerCommit {
             reference: &reference,
+            parent: None,
             dir: &stage,
             metadata: &metadata,
             // Content-only layer: a fixed time keeps its checksum a function of its files.

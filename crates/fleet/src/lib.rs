@@ -14,6 +14,7 @@ mod accept;
 mod decide;
 mod error;
 mod manifest;
+pub mod published;
 mod window;
 
 pub use accept::{accept, next_serial, sign, Acceptance, Refusal};

@@ -6,6 +6,7 @@
 
 pub mod container;
 pub mod disk;
+pub mod fleet;
 
 use std::path::{Path, PathBuf};
 

@@ -27,6 +27,8 @@ pub struct CommitRequest<'a> {
 pub struct LayerCommit<'a> {
     pub reference: &'a str,
     pub dir: &'a Path,
+    /// Previous commit of the same history (e.g. the channel's last manifest), if any.
+    pub parent: Option<&'a str>,
     pub metadata: &'a BTreeMap<String, MetaValue>,
     pub timestamp: u64,
 }
@@ -100,8 +102,13 @@ impl Repo {
             .with_context(|| {
                 format!("writing layer {} from {}", req.reference, req.dir.display())
             })?;
-        let checksum =
-            self.finish_commit(&mtree, None, req.reference, req.metadata, req.timestamp)?;
+        let checksum = self.finish_commit(
+            &mtree,
+            req.parent,
+            req.reference,
+            req.metadata,
+            req.timestamp,
+        )?;
         self.inner
             .transaction_set_refspec(req.reference, Some(&checksum));
         tx.commit(gio::Cancellable::NONE)

@@ -19,7 +19,7 @@ pub use container::{
 };
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;
-pub use repository::{Repo, RepoMode};
+pub use repository::{newer_than, Repo, RepoMode};
 pub use signatures::{decode_signature_file, encode_signature_file};
 pub use sysroot::{Deployment, Sysroot};
 

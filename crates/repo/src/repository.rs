@@ -142,10 +142,13 @@ impl Repo {
 
     /// Regenerates the `summary` file (refs, commit sizes, deltas) as `ostree summary -u` does.
     pub fn regenerate_summary(&self) -> Result<()> {
+        let summary = self.path.join("summary");
+        let before = mtime(&summary);
         self.inner
             .regenerate_summary(None, gio::Cancellable::NONE)
             .map_err(gerr)
-            .with_context(|| format!("regenerating summary of {}", self.path.display()))
+            .with_context(|| format!("regenerating summary of {}", self.path.display()))?;
+        newer_than(&summary, before)
     }
 
     /// Adds or replaces a remote in this repo's config.
@@ -189,5 +192,48 @@ impl Repo {
             .map_err(gerr)
             .with_context(|| format!("reading option {key} of remote `{remote}`"))?
             .map(|s| s.to_string()))
+    }
+}
+
+pub(crate) fn mtime(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Web servers validate caches by mtime in whole seconds (Last-Modified, nginx's ETag):
+/// two publishes in the same second would let clients keep a stale summary. Pushes the
+/// file's mtime past `before` by at least one second.
+pub fn newer_than(path: &Path, before: Option<std::time::SystemTime>) -> Result<()> {
+    let Some(before) = before else { return Ok(()) };
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
+    let Some(now) = mtime(path) else {
+        return Ok(());
+    };
+    if secs(now) > secs(before) {
+        return Ok(());
+    }
+    let bumped = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs(before) + 1);
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(bumped))
+        .with_context(|| format!("setting the modification time of {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn newer_than_moves_mtime_past_the_previous_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("summary");
+        std::fs::write(&f, "a").unwrap();
+        let before = super::mtime(&f);
+        std::fs::write(&f, "b").unwrap();
+        super::newer_than(&f, before).unwrap();
+        let secs =
+            |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert!(secs(super::mtime(&f).unwrap()) > secs(before.unwrap()));
     }
 }

@@ -53,6 +53,7 @@ fn commit_layers_sign_publish_deploy() {
     let layer = repo
         .commit_layer(&LayerCommit {
             reference: "mxos/overlay/test",
+            parent: None,
             dir: &t.join("overlay"),
             metadata: &BTreeMap::new(),
             timestamp: 0,
@@ -69,6 +70,7 @@ fn commit_layers_sign_publish_deploy() {
     again
         .commit_layer(&LayerCommit {
             reference: "mxos/overlay/test",
+            parent: None,
             dir: &t.join("overlay"),
             metadata: &BTreeMap::new(),
             timestamp: 0,

@@ -32,8 +32,25 @@ pub fn sign_summary(repo_dir: &Path, key: &SecretKey) -> Result<()> {
         .with_context(|| format!("reading {}", summary_path.display()))?;
     let sig = mxos_repo::encode_signature_file(METADATA_KEY, &[key.sign(&summary).to_vec()]);
     let tmp = repo_dir.join(".summary.sig.tmp");
+    let dest = repo_dir.join("summary.sig");
     std::fs::write(&tmp, sig).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, repo_dir.join("summary.sig")).context("installing summary.sig")
+    std::fs::rename(&tmp, &dest).context("installing summary.sig")?;
+    // libostree deleted the old signature when it regenerated the summary, so follow the
+    // summary's mtime, which the repo keeps strictly increasing for HTTP caches.
+    let summary_mtime = std::fs::metadata(&summary_path)
+        .and_then(|m| m.modified())
+        .ok();
+    let sig_mtime = std::fs::metadata(&dest).and_then(|m| m.modified()).ok();
+    if let (Some(s), Some(g)) = (summary_mtime, sig_mtime) {
+        if s > g {
+            std::fs::File::options()
+                .write(true)
+                .open(&dest)
+                .and_then(|f| f.set_modified(s))
+                .context("setting the modification time of summary.sig")?;
+        }
+    }
+    Ok(())
 }
 
 /// Checks a summary's bytes against its `summary.sig` bytes.

@@ -14,6 +14,7 @@ fn commit_and_summary_signatures_verify_only_with_the_right_key() {
     let commit = repo
         .commit_layer(&LayerCommit {
             reference: "mxos/t",
+            parent: None,
             dir: &tmp.path().join("tree"),
             metadata: &BTreeMap::new(),
             timestamp: 1,

@@ -1,0 +1,394 @@
+//! The I/O around the pure [`Machine`]: read settings and state, ask the remote what this
+//! machine should run (a signed fleet manifest when a channel is configured, else the ref's
+//! head), download, stage, and reboot when the policy and the reboot window allow.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use mxos_fleet::{Acceptance, Decision, DeviceView, FleetManifest, Refusal, Release};
+
+use crate::config::{self, Fragment, RebootPolicy, Settings};
+use crate::i18n::Lang;
+use crate::machine::{Action, Event, Machine, State};
+use crate::update::Device;
+use crate::{health, state};
+
+/// Fragments shipped in the image, then the admin's.
+pub const USR_CONFIG: &str = "usr/lib/mxos/update.d";
+pub const ETC_CONFIG: &str = "etc/mxos/update.d";
+
+pub fn settings(root: &Path) -> Result<Settings> {
+    let read = |dir: &str| -> Result<Vec<Fragment>> {
+        let d = root.join(dir);
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for e in entries {
+            let p = e?.path();
+            let text =
+                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            out.push(Fragment::new(
+                format!(
+                    "/{dir}/{}",
+                    p.file_name().unwrap_or_default().to_string_lossy()
+                ),
+                text,
+            ));
+        }
+        Ok(out)
+    };
+    Ok(config::load(read(USR_CONFIG)?, read(ETC_CONFIG)?)?)
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Found {
+    UpToDate,
+    Update {
+        commit: String,
+        version: String,
+    },
+    /// A refusal or a manifest that says "not now"/"not this machine": the person-facing reason.
+    Blocked(String),
+    Waiting(String),
+}
+
+fn machine_id(root: &Path) -> Result<String> {
+    let p = root.join("etc/machine-id");
+    let id = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+    let id = id.trim().to_owned();
+    if id.is_empty() {
+        anyhow::bail!("{} is empty; systemd writes it on first boot", p.display());
+    }
+    Ok(id)
+}
+
+/// Asks the remote what this machine should run now, verifying everything it reads.
+pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Result<Found> {
+    let Some(channel) = settings.channel.as_deref() else {
+        let before = device.repo.resolve(&device.refspec)?;
+        let head = device.fetch_commit_object(&device.reference, None)?;
+        if device.current.as_ref().is_some_and(|c| c.checksum == head) {
+            return Ok(Found::UpToDate);
+        }
+        device.verify(&head, before.as_deref())?;
+        let version = device
+            .repo
+            .commit_info(&head)?
+            .version()
+            .unwrap_or("-")
+            .to_owned();
+        return Ok(Found::Update {
+            commit: head,
+            version,
+        });
+    };
+    let fleet_ref = mxos_fleet::published::fleet_ref(channel);
+    let manifest_commit = device.fetch_commit_object(&fleet_ref, None)?;
+    let info = device.repo.commit_info(&manifest_commit)?;
+    let json = info
+        .string(mxos_fleet::published::KEY_MANIFEST)
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec();
+    let sigs: Vec<Vec<u8>> = info
+        .string(mxos_fleet::published::KEY_SIGNATURE)
+        .and_then(|s| B64.decode(s).ok())
+        .into_iter()
+        .collect();
+    let dir = device.state_dir();
+    let mut st = state::load(&dir)?;
+    let acc = Acceptance {
+        trusted_keys: &device.keys,
+        expected_channel: channel,
+        highest_serial_seen: st.highest_serial,
+        now,
+    };
+    let manifest: FleetManifest = match mxos_fleet::accept(&json, &sigs, &fleet_ref, &acc) {
+        Ok(m) => m,
+        Err(refusal) => return Ok(Found::Blocked(refusal_text(&refusal, lang))),
+    };
+    st.highest_serial = Some(st.highest_serial.unwrap_or(0).max(manifest.serial));
+    state::save(&dir, &st)?;
+
+    let current = match &device.current {
+        Some(d) => {
+            let i = device.repo.commit_info(&d.checksum)?;
+            Release {
+                commit: d.checksum.clone(),
+                version: i.version().unwrap_or("-").to_owned(),
+                timestamp: i.timestamp as i64,
+            }
+        }
+        None => Release {
+            commit: "0".repeat(64),
+            version: "-".into(),
+            timestamp: 0,
+        },
+    };
+    let mid = machine_id(&device.root())?;
+    match mxos_fleet::decide(&manifest, &DeviceView { machine_id: &mid, current: &current }, now) {
+        Decision::UpToDate => Ok(Found::UpToDate),
+        Decision::Paused => Ok(Found::Blocked(match lang {
+            Lang::Es => format!("El canal {channel} está en pausa; no se instalan actualizaciones nuevas."),
+            Lang::En => format!("Channel {channel} is paused; no new updates are installed."),
+        })),
+        Decision::DeadEnd { reason } => Ok(Found::Blocked(match lang {
+            Lang::Es => format!("Esta versión no tiene actualización automática: {reason}"),
+            Lang::En => format!("This version has no automatic update: {reason}"),
+        })),
+        Decision::WaitForRollout { percent_now, bucket_percent, .. } => Ok(Found::Waiting(match lang {
+            Lang::Es => format!("La actualización se está liberando por etapas ({percent_now:.0} % de los equipos); este equipo entra al {bucket_percent:.0} %."),
+            Lang::En => format!("The update is rolling out gradually ({percent_now:.0} % of machines); this machine joins at {bucket_percent:.0} %."),
+        })),
+        Decision::Update { to, .. } => {
+            let before = device.repo.resolve(&device.refspec)?;
+            device.fetch_commit_object(&manifest.reference, Some(&to.commit))?;
+            if let Err(e) = device.verify(&to.commit, before.as_deref()) {
+                return Ok(Found::Blocked(format!("{}: {e:#}", refusal_text(&Refusal::UnsignedTarget, lang))));
+            }
+            Ok(Found::Update { commit: to.commit, version: to.version })
+        }
+    }
+}
+
+fn refusal_text(r: &Refusal, lang: Lang) -> String {
+    match lang {
+        Lang::Es => r.es(),
+        Lang::En => r.to_string(),
+    }
+}
+
+/// Whether a reboot is allowed now by the channel's windows (no channel: any time).
+fn reboot_window(device: &Device, settings: &Settings, now: i64) -> Result<(bool, Option<i64>)> {
+    let Some(channel) = &settings.channel else {
+        return Ok((true, Some(now)));
+    };
+    let reference = format!(
+        "{}:{}",
+        device.remote,
+        mxos_fleet::published::fleet_ref(channel)
+    );
+    let Some(commit) = device.repo.resolve(&reference)? else {
+        return Ok((true, Some(now)));
+    };
+    let info = device.repo.commit_info(&commit)?;
+    let json = info
+        .string(mxos_fleet::published::KEY_MANIFEST)
+        .unwrap_or_default();
+    let m = FleetManifest::parse(json.as_bytes(), &reference)?;
+    Ok((
+        mxos_fleet::in_reboot_window(&m.reboot_windows, &m.time_zone, now)?,
+        mxos_fleet::next_reboot_window(&m.reboot_windows, &m.time_zone, now)?,
+    ))
+}
+
+/// One cycle, as the timer runs it. Returns what a person should read, in order. A Reboot
+/// action reboots only when `may_reboot` (the real, booted machine); otherwise it is reported.
+pub fn run(
+    sysroot: &Path,
+    reboot: Option<RebootPolicy>,
+    lang: Lang,
+    now: i64,
+    may_reboot: bool,
+) -> Result<Vec<String>> {
+    let device = Device::open(sysroot)?;
+    let settings = settings(&device.root())?;
+    let policy = reboot.unwrap_or(settings.reboot);
+    let dir = device.state_dir();
+    let mut st = state::load(&dir)?;
+    // After a reboot into the update, or if it was applied some other way, start afresh.
+    if let Some((commit, _)) = st.machine.update() {
+        if device
+            .current
+            .as_ref()
+            .is_some_and(|c| c.checksum == commit)
+            && !matches!(
+                st.machine,
+                State::Staged { .. } | State::WaitingForWindow { .. }
+            )
+        {
+            st.machine = State::Idle;
+        }
+    }
+    let mut machine = Machine::new(st.machine.clone(), policy, settings.enabled).with_lang(lang);
+    let mut reports = Vec::new();
+    let mut queue: std::collections::VecDeque<Action> = machine.start_cycle().into();
+    // Bounded: a cycle is a handful of steps; a loop here would be a bug, not a retry.
+    for _ in 0..32 {
+        let Some(action) = queue.pop_front() else {
+            break;
+        };
+        let events = match action {
+            Action::Check => vec![match check(&device, &settings, lang, now) {
+                Ok(Found::UpToDate) => Event::CheckedNoUpdate,
+                Ok(Found::Waiting(why)) => {
+                    reports.push(why);
+                    Event::CheckedNoUpdate
+                }
+                Ok(Found::Update { commit, version }) => Event::CheckedUpdate { commit, version },
+                Ok(Found::Blocked(reason)) => Event::CheckBlocked { reason },
+                Err(e) => Event::CheckBlocked {
+                    reason: format!("{e:#}"),
+                },
+            }],
+            Action::Download { commit } => vec![match device.download(&commit) {
+                Ok(()) => Event::DownloadFinished { commit },
+                Err(e) => Event::DownloadFailed {
+                    reason: format!("{e:#}"),
+                },
+            }],
+            Action::Stage { commit } => {
+                let staged = device.deploy(&commit, settings.max_boot_attempts);
+                let ev = match staged {
+                    Ok(_) => Event::StageFinished { commit },
+                    Err(e) => Event::StageFailed {
+                        reason: format!("{e:#}"),
+                    },
+                };
+                let (in_window, next_window) = reboot_window(&device, &settings, now)?;
+                vec![
+                    ev,
+                    Event::Tick {
+                        in_window,
+                        next_window,
+                    },
+                ]
+            }
+            Action::Reboot => {
+                if may_reboot {
+                    state::save(
+                        &dir,
+                        &state::AgentState {
+                            machine: machine.state.clone(),
+                            ..st.clone()
+                        },
+                    )?;
+                    std::process::Command::new("systemctl")
+                        .arg("reboot")
+                        .status()
+                        .context("asking systemd to reboot")?;
+                } else {
+                    reports.push(match lang {
+                        Lang::Es => "Reinicio necesario para aplicar la actualización (no se reinicia un sysroot fuera de línea).".into(),
+                        Lang::En => "A reboot applies the update (an offline sysroot is not rebooted).".into(),
+                    });
+                }
+                vec![]
+            }
+            Action::Report(text) => {
+                reports.push(text);
+                vec![]
+            }
+            Action::Nothing => vec![],
+        };
+        for ev in events {
+            queue.extend(machine.on(ev));
+        }
+    }
+    if matches!(
+        machine.state,
+        State::Staged { .. } | State::WaitingForWindow { .. }
+    ) && queue.is_empty()
+    {
+        let (in_window, next_window) = reboot_window(&device, &settings, now)?;
+        for a in machine.on(Event::Tick {
+            in_window,
+            next_window,
+        }) {
+            match a {
+                Action::Report(t) => reports.push(t),
+                Action::Reboot if may_reboot => {
+                    state::save(
+                        &dir,
+                        &state::AgentState {
+                            machine: machine.state.clone(),
+                            ..st.clone()
+                        },
+                    )?;
+                    std::process::Command::new("systemctl")
+                        .arg("reboot")
+                        .status()
+                        .context("asking systemd to reboot")?;
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut st = state::load(&dir)?;
+    st.machine = machine.state.clone();
+    state::save(&dir, &st)?;
+    reports.push(machine.describe(lang));
+    Ok(reports)
+}
+
+/// What the health check concluded, for the person and the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// Nothing was on trial.
+    NothingToCheck,
+    Healthy {
+        commit: String,
+    },
+    /// Checks failed: the previous version is the default again; a reboot returns to it.
+    RolledBack {
+        commit: String,
+        failures: Vec<health::Failure>,
+    },
+    /// The new version never reached its checks; GRUB booted the previous one, which is now
+    /// the default again.
+    FellBack {
+        commit: String,
+    },
+}
+
+/// Runs on every boot before boot-complete.target (mxos-health.service).
+pub fn health_check(sysroot: &Path, timeout_override: Option<u32>) -> Result<Health> {
+    let device = Device::open(sysroot)?;
+    let dir = device.state_dir();
+    let st = state::load(&dir)?;
+    let Some(pending) = st.pending_health.clone() else {
+        return Ok(Health::NothingToCheck);
+    };
+    let deployments = device.sysroot.deployments();
+    let booted = deployments
+        .iter()
+        .find(|d| d.booted)
+        .or(deployments.first())
+        .cloned();
+    let Some(booted) = booted else {
+        return Ok(Health::NothingToCheck);
+    };
+    if booted.checksum != pending {
+        if deployments
+            .first()
+            .is_some_and(|d| d.checksum == pending && !d.staged)
+        {
+            // The default is the trial version but we run the previous one: it never booted.
+            device.sysroot.rollback()?;
+            crate::update::end_trial(sysroot)?;
+            return Ok(Health::FellBack { commit: pending });
+        }
+        return Ok(Health::NothingToCheck);
+    }
+    let settings = settings(&device.root())?;
+    let timeout = std::time::Duration::from_secs(
+        timeout_override
+            .unwrap_or(settings.health_timeout_seconds)
+            .into(),
+    );
+    let failures = health::run(&health::checks(&device.root())?, timeout)?;
+    if failures.is_empty() {
+        crate::update::end_trial(sysroot)?;
+        return Ok(Health::Healthy { commit: pending });
+    }
+    device.sysroot.rollback()?;
+    crate::update::end_trial(sysroot)?;
+    Ok(Health::RolledBack {
+        commit: pending,
+        failures,
+    })
+}

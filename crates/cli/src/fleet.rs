@@ -1,0 +1,243 @@
+//! `mxos-compose fleet`: what a school admin (or the distribution) uses to steer machines.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use mxos_fleet::{FleetManifest, Rollout};
+use mxos_publish::fleet::{self, Promote};
+use mxos_repo::Repo;
+
+#[derive(Args)]
+pub struct FleetArgs {
+    #[command(subcommand)]
+    command: FleetCommand,
+}
+
+#[derive(Args)]
+struct Signing {
+    /// The published repository holding the channel.
+    #[arg(long)]
+    public: PathBuf,
+    #[arg(long)]
+    sign_key: PathBuf,
+    /// How long devices accept the new manifest.
+    #[arg(long, default_value_t = 30)]
+    valid_days: u32,
+}
+
+#[derive(Subcommand)]
+enum FleetCommand {
+    /// Print a channel's current manifest.
+    Show {
+        channel: String,
+        #[arg(long)]
+        public: PathBuf,
+        /// Print the manifest JSON as published.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Point a channel at a published commit, optionally as a gradual rollout.
+    Promote {
+        channel: String,
+        /// Ref or commit in the public repo.
+        #[arg(long)]
+        to: String,
+        /// OS ref the channel's devices follow (needed for a new channel).
+        #[arg(long = "ref")]
+        reference: Option<String>,
+        /// Start the rollout at this share of machines (0-100); without it, everyone at once.
+        #[arg(long)]
+        rollout_percentage: Option<u8>,
+        /// Minutes for the rollout to reach every machine.
+        #[arg(long, default_value_t = 1440)]
+        rollout_minutes: u32,
+        /// Reboot window, repeatable, e.g. "mon-fri 18:00+240" (replaces the channel's windows).
+        #[arg(long = "reboot-window")]
+        reboot_windows: Vec<String>,
+        /// IANA time zone of the reboot windows (default: the channel's, else America/Mexico_City).
+        #[arg(long)]
+        time_zone: Option<String>,
+        #[command(flatten)]
+        signing: Signing,
+    },
+    /// Stop machines from starting new updates on a channel.
+    Pause {
+        channel: String,
+        #[command(flatten)]
+        signing: Signing,
+    },
+    /// Let machines update again.
+    Resume {
+        channel: String,
+        #[command(flatten)]
+        signing: Signing,
+    },
+    /// Send every machine of the channel back to older content, as a new version.
+    Rollback {
+        channel: String,
+        /// Build repository holding the old commit and the OS ref.
+        #[arg(long)]
+        repo: PathBuf,
+        /// The commit to go back to (default: the channel's previous target).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        signing: Signing,
+    },
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+pub fn run(args: FleetArgs) -> Result<()> {
+    match args.command {
+        FleetCommand::Show {
+            channel,
+            public,
+            json,
+        } => {
+            let repo = Repo::open(&public)?;
+            let p = fleet::read(&repo, &channel)?.with_context(|| {
+                format!(
+                    "channel `{channel}` has no manifest in {}",
+                    public.display()
+                )
+            })?;
+            if json {
+                print!("{}", String::from_utf8_lossy(&p.json));
+            } else {
+                print!("{}", describe(&p.manifest, now()));
+            }
+        }
+        FleetCommand::Promote {
+            channel,
+            to,
+            reference,
+            rollout_percentage,
+            rollout_minutes,
+            reboot_windows,
+            time_zone,
+            signing,
+        } => {
+            let key = mxos_sign::SecretKey::read(&signing.sign_key)?;
+            let now = now();
+            let windows = if reboot_windows.is_empty() {
+                None
+            } else {
+                Some(
+                    reboot_windows
+                        .iter()
+                        .map(|w| mxos_fleet::parse_reboot_window(w))
+                        .collect::<Result<Vec<_>, _>>()?,
+                )
+            };
+            let m = fleet::promote(
+                &Promote {
+                    public_dir: signing.public,
+                    channel,
+                    target: to,
+                    reference,
+                    rollout: rollout_percentage.map(|p| Rollout {
+                        start: now,
+                        start_percentage: p,
+                        duration_minutes: rollout_minutes,
+                    }),
+                    reboot_windows: windows,
+                    time_zone,
+                    valid_days: signing.valid_days,
+                    now,
+                },
+                &key,
+            )?;
+            print!("{}", describe(&m, now));
+        }
+        FleetCommand::Pause { channel, signing } => {
+            let key = mxos_sign::SecretKey::read(&signing.sign_key)?;
+            let m = fleet::set_paused(
+                &signing.public,
+                &channel,
+                true,
+                &key,
+                now(),
+                signing.valid_days,
+            )?;
+            print!("{}", describe(&m, now()));
+        }
+        FleetCommand::Resume { channel, signing } => {
+            let key = mxos_sign::SecretKey::read(&signing.sign_key)?;
+            let m = fleet::set_paused(
+                &signing.public,
+                &channel,
+                false,
+                &key,
+                now(),
+                signing.valid_days,
+            )?;
+            print!("{}", describe(&m, now()));
+        }
+        FleetCommand::Rollback {
+            channel,
+            repo,
+            to,
+            signing,
+        } => {
+            let key = mxos_sign::SecretKey::read(&signing.sign_key)?;
+            let r = fleet::rollback(
+                &repo,
+                &signing.public,
+                &channel,
+                to.as_deref(),
+                &key,
+                now(),
+                signing.valid_days,
+            )?;
+            println!(
+                "re-issued the content of {} as {} on {}",
+                r.from, r.commit, r.manifest.reference
+            );
+            print!("{}", describe(&r.manifest, now()));
+        }
+    }
+    Ok(())
+}
+
+/// The admin's view of a manifest.
+fn describe(m: &FleetManifest, now: i64) -> String {
+    let mut s = format!(
+        "channel {}\n  serial {}, expires {}\n  follows {}\n  target {} ({})\n",
+        m.channel,
+        m.serial,
+        chrono_like(m.expires),
+        m.reference,
+        m.target.version,
+        m.target.commit
+    );
+    if m.paused {
+        s.push_str("  PAUSED: no machine starts a new update\n");
+    }
+    match &m.rollout {
+        Some(r) => s.push_str(&format!(
+            "  rollout: {:.0} % of machines now\n",
+            mxos_fleet::rollout_progress(r, now)
+        )),
+        None => s.push_str("  rollout: all machines\n"),
+    }
+    if !m.reboot_windows.is_empty() {
+        let w: Vec<String> = m.reboot_windows.iter().map(|w| w.to_string()).collect();
+        s.push_str(&format!(
+            "  reboot windows ({}): {}\n",
+            m.time_zone,
+            w.join("; ")
+        ));
+    }
+    s
+}
+
+fn chrono_like(secs: i64) -> String {
+    // Days since the epoch are enough for an admin to see "expires in a month".
+    format!("in {} days", (secs - now()).max(0) / 86_400)
+}
