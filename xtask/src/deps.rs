@@ -61,6 +61,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ),
     ("grub-common", "grub-mkimage for disk images"),
     ("e2fsprogs", "mkfs.ext4 for disk images"),
+    ("systemd", "systemd-analyze verify for the update units"),
 ];
 
 /// From bookworm-backports: the machine's qemu-utils 10 comes from there, and bookworm's

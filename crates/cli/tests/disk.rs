@@ -127,6 +127,17 @@ fn raw_image_holds_the_deployment_its_remote_and_grub() {
         .collect();
     assert_eq!(entries.len(), 1);
     let cfg = fs::read_to_string(mnt.join("boot/grub2/grub.cfg")).unwrap();
+    let env = fs::read(mnt.join("boot/grub2/grubenv")).unwrap();
+    assert_eq!(
+        env.len(),
+        1024,
+        "GRUB needs an existing 1024-byte environment block"
+    );
+    assert!(env.starts_with(b"# GRUB Environment Block\n"));
+    assert!(
+        cfg.contains("load_env mxos_boot_tries"),
+        "boot counting is in the config: {cfg}"
+    );
     assert!(
         cfg.contains("menuentry 'MxOS 10 (ostree:0)'") || cfg.contains("menuentry 'MxOS 10"),
         "{cfg}"

@@ -253,6 +253,8 @@ fn populate(
     let grub_dir = mnt.join("boot/grub2");
     fs::create_dir_all(&grub_dir)?;
     std::os::unix::fs::symlink("../loader/grub.cfg", grub_dir.join("grub.cfg"))?;
+    // GRUB can rewrite its environment block but never create it: boot counting needs it.
+    fs::write(grub_dir.join("grubenv"), mxos_agent::grubenv::render(&Default::default())?)?;
     let mut deploy = Command::new("ostree");
     deploy
         .env("OSTREE_GRUB2_EXEC", generator)
