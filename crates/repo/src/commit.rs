@@ -35,24 +35,46 @@ pub struct LayerCommit<'a> {
 
 impl Repo {
     /// Writes the commit and moves the ref to it; nothing is visible unless all of it lands.
+    /// Content objects are written from every core (see [`crate::parallel`]).
     pub fn commit_tree(&self, req: &CommitRequest) -> Result<String> {
+        self.commit_tree_with(req, Some(crate::parallel::default_threads()))
+    }
+
+    /// [`Repo::commit_tree`] through libostree's own single-threaded directory walk: the
+    /// reference the parallel writer must match checksum for checksum (tests, benchmarks).
+    pub fn commit_tree_serial(&self, req: &CommitRequest) -> Result<String> {
+        self.commit_tree_with(req, None)
+    }
+
+    /// `threads: None` is libostree's walk; `Some(n)` is our walk with n writer threads.
+    pub fn commit_tree_with(&self, req: &CommitRequest, threads: Option<usize>) -> Result<String> {
         let tx = self
             .inner
             .auto_transaction(gio::Cancellable::NONE)
             .map_err(gerr)
             .context("starting transaction")?;
         let mtree = ostree::MutableTree::new();
-        let modifier =
-            ostree::RepoCommitModifier::new(ostree::RepoCommitModifierFlags::SKIP_XATTRS, None);
-        self.inner
-            .write_directory_to_mtree(
-                &gio::File::for_path(req.root),
-                &mtree,
-                Some(&modifier),
-                gio::Cancellable::NONE,
-            )
-            .map_err(gerr)
-            .with_context(|| format!("writing {} into the repository", req.root.display()))?;
+        match threads {
+            Some(n) => crate::parallel::write_dir_to_mtree(&self.inner, req.root, &mtree, n)
+                .with_context(|| format!("writing {} into the repository", req.root.display()))?,
+            None => {
+                let modifier = ostree::RepoCommitModifier::new(
+                    ostree::RepoCommitModifierFlags::SKIP_XATTRS,
+                    None,
+                );
+                self.inner
+                    .write_directory_to_mtree(
+                        &gio::File::for_path(req.root),
+                        &mtree,
+                        Some(&modifier),
+                        gio::Cancellable::NONE,
+                    )
+                    .map_err(gerr)
+                    .with_context(|| {
+                        format!("writing {} into the repository", req.root.display())
+                    })?
+            }
+        }
         for layer in req.layers {
             let (layer_root, _) = self
                 .inner

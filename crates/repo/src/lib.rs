@@ -7,6 +7,7 @@
 mod commit;
 mod container;
 mod meta;
+mod parallel;
 mod pull;
 mod repository;
 mod signatures;
