@@ -254,7 +254,10 @@ fn populate(
     fs::create_dir_all(&grub_dir)?;
     std::os::unix::fs::symlink("../loader/grub.cfg", grub_dir.join("grub.cfg"))?;
     // GRUB can rewrite its environment block but never create it: boot counting needs it.
-    fs::write(grub_dir.join("grubenv"), mxos_agent::grubenv::render(&Default::default())?)?;
+    fs::write(
+        grub_dir.join("grubenv"),
+        mxos_agent::grubenv::render(&Default::default())?,
+    )?;
     let mut deploy = Command::new("ostree");
     deploy
         .env("OSTREE_GRUB2_EXEC", generator)
