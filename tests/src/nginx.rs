@@ -58,6 +58,12 @@ impl Nginx {
         fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 
+    /// nginx's access log so far (combined format: request line, status, bytes sent), for
+    /// tests that check what a client fetched.
+    pub fn access_log(&self) -> String {
+        fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

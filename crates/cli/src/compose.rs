@@ -1,4 +1,4 @@
-//! `mxos-compose` subcommands: plan, tree, keygen, sign, verify, publish.
+//! `mxos-compose` subcommands: plan, tree, keygen, sign, verify, publish, prune.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -95,6 +95,28 @@ enum Command {
         refs: Vec<String>,
         #[arg(long, default_value = "mxos")]
         remote_name: String,
+        /// Static deltas from each of the previous N published commits of a ref to its new
+        /// head (0: none).
+        #[arg(long, default_value_t = 1)]
+        deltas: usize,
+        /// Also a from-scratch delta for first installs (slow on large trees).
+        #[arg(long)]
+        delta_from_scratch: bool,
+    },
+    /// Delete old commits, their deltas and unreachable objects from a published repo;
+    /// heads and commits pinned by fleet manifests stay. The summary is re-signed.
+    Prune {
+        /// The published (archive) repository.
+        #[arg(long)]
+        public: PathBuf,
+        /// Keep this many commits of each ref, the head included.
+        #[arg(long)]
+        keep: Option<usize>,
+        /// Keep commits younger than this many days.
+        #[arg(long)]
+        keep_younger_than: Option<u64>,
+        #[arg(long)]
+        sign_key: PathBuf,
     },
 }
 
@@ -203,6 +225,8 @@ fn run(cli: Cli) -> Result<()> {
             url,
             refs,
             remote_name,
+            deltas,
+            delta_from_scratch,
         } => {
             let report = mxos_publish::publish(&mxos_publish::PublishRequest {
                 build_repo: repo,
@@ -211,12 +235,51 @@ fn run(cli: Cli) -> Result<()> {
                 sign_key,
                 url,
                 remote_name,
+                deltas: mxos_publish::DeltaPolicy {
+                    from_previous: deltas,
+                    from_scratch: delta_from_scratch,
+                },
             })?;
             for (r, c) in &report.refs {
                 println!("published {r} = {c}");
             }
+            for d in &report.deltas {
+                println!(
+                    "static delta {} -> {}",
+                    d.from.as_deref().unwrap_or("(scratch)"),
+                    d.to
+                );
+            }
             println!("remote config: {}", report.remote_conf.display());
             println!("public key:    {}", report.public_key.display());
+        }
+        Command::Prune {
+            public,
+            keep,
+            keep_younger_than,
+            sign_key,
+        } => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .context("reading the clock")?
+                .as_secs();
+            let report = mxos_publish::prune::prune(&mxos_publish::prune::PruneRequest {
+                public_dir: public,
+                keep,
+                keep_younger_than_days: keep_younger_than,
+                sign_key,
+                now,
+            })?;
+            for c in &report.commits_deleted {
+                println!("deleted commit {c}");
+            }
+            for d in &report.deltas_deleted {
+                println!("deleted static delta {}", d.name());
+            }
+            println!(
+                "pruned {} objects, {} bytes",
+                report.objects_deleted, report.bytes_freed
+            );
         }
     }
     Ok(())

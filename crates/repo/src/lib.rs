@@ -6,6 +6,7 @@
 
 mod commit;
 mod container;
+mod deltas;
 mod meta;
 mod parallel;
 mod pull;
@@ -18,6 +19,7 @@ pub use container::{
     check_procfs, explain_procfs, Component, ContentMap, EncapsulateOptions, TreeFile,
     CHANGES_EVERY_BUILD, PROCFS_HINT,
 };
+pub use deltas::StaticDelta;
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;
 pub use repository::{newer_than, Repo, RepoMode};
