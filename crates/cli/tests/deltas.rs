@@ -1,7 +1,7 @@
 //! Static deltas end to end: publish generates them and lists them in the summary, a device
 //! upgrading over HTTP fetches the delta (seen in nginx's access log) instead of loose
 //! objects, and `mxos-compose prune` drops old commits with their deltas without breaking
-//! the ref, the remaining deltas or the signed summary.
+//! the ref, the remaining deltas, fleet-pinned commits or the signed summary.
 
 mod common;
 
@@ -171,6 +171,33 @@ fn publish_generates_deltas_device_pulls_them_prune_keeps_refs_working() {
     assert_eq!(deployments(&sysroot)[0], c3);
     let lines = requests_since(&nginx.access_log(), before);
     assert!(fetched(&lines, "/superblock HTTP"), "{}", lines.join("\n"));
+
+    // A fleet channel that sends devices to v2 keeps v2 through a prune to one commit.
+    compose(&[
+        "fleet",
+        "promote",
+        "estable",
+        "--to",
+        &c2,
+        "--ref",
+        REF,
+        "--public",
+        &s(&public),
+        "--sign-key",
+        &key,
+    ]);
+    let out = compose(&[
+        "prune",
+        "--public",
+        &s(&public),
+        "--keep",
+        "1",
+        "--sign-key",
+        &key,
+    ]);
+    assert!(!out.contains("deleted commit"), "{out}");
+    assert!(summary().contains(&format!("{c2}-{c3}")), "{}", summary());
+    ostree(&["--repo", &s(&public), "fsck"]);
 
     // A fresh stock ostree client gets v3 from the pruned repo (from the scratch delta).
     let client = t.join("client");
