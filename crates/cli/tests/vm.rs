@@ -31,7 +31,7 @@ systemctl poweroff
 
 const DRIVER_UNIT: &str = "[Unit]
 Description=MxOS VM test step
-After=multi-user.target network-online.target
+After=multi-user.target network-online.target mxos-health.service
 Wants=network-online.target
 
 [Service]
@@ -77,6 +77,23 @@ say booted=$(booted)
 mxos-update status | prefixed status
 "#;
 
+/// Installs the next version (whatever the host published) and powers off.
+const STEP_UPGRADE: &str = r#"
+say booted=$(booted)
+out=$(mxos-update upgrade 2>&1); rc=$?
+echo "$out" | prefixed upgrade
+say upgrade_rc=$rc
+say tries=$(tr -d '#' < /boot/grub2/grubenv | sed -n 's/^mxos_boot_tries=//p')
+"#;
+
+/// Runs on a machine that should be back on the good version by itself.
+const STEP_REPORT: &str = r#"
+say booted=$(booted)
+say default=$(ostree admin status | sed -n '1s/^[* ] mxos \([0-9a-f]\{64\}\).*/\1/p')
+say tries=$(tr -d '#' < /boot/grub2/grubenv | sed -n 's/^mxos_boot_tries=//p')
+journalctl -b -u mxos-health.service --no-pager -o cat | prefixed health
+"#;
+
 struct Vm {
     disk: PathBuf,
     dir: PathBuf,
@@ -92,35 +109,7 @@ impl Vm {
         fs::write(&cmd_disk, script).unwrap();
         let log = self.dir.join(format!("console-{n}.log"));
         let start = Instant::now();
-        let mut child = Command::new("qemu-system-x86_64")
-            .args([
-                "-machine",
-                "accel=tcg",
-                "-m",
-                "1024",
-                "-smp",
-                "2",
-                "-display",
-                "none",
-                "-no-reboot",
-            ])
-            .arg("-serial")
-            .arg(format!("file:{}", log.display()))
-            .arg("-drive")
-            .arg(format!(
-                "file={},if=virtio,format=qcow2",
-                self.disk.display()
-            ))
-            .arg("-drive")
-            .arg(format!("file={},if=virtio,format=raw", cmd_disk.display()))
-            .args([
-                "-netdev",
-                "user,id=n0",
-                "-device",
-                "virtio-net-pci,netdev=n0",
-            ])
-            .spawn()
-            .unwrap();
+        let mut child = self.qemu(&log, &cmd_disk).spawn().unwrap();
         // A boot plus one step takes 20-60 s under TCG; a hang must fail, not block CI.
         let deadline = start + Duration::from_secs(300);
         loop {
@@ -161,6 +150,66 @@ impl Vm {
         );
         eprintln!("boot {n}: {:.1} s", took.as_secs_f64());
         (kv, took, text)
+    }
+}
+
+impl Vm {
+    /// Boots with an empty step and returns the console: for boots that end by themselves
+    /// (a failed health check reboots, a broken kernel panics).
+    fn boot_unattended(&self, n: u32) -> (String, Duration) {
+        let cmd_disk = self.dir.join(format!("step-{n}.img"));
+        let mut script = b"echo unattended\n".to_vec();
+        script.resize(1 << 20, 0);
+        fs::write(&cmd_disk, script).unwrap();
+        let log = self.dir.join(format!("console-{n}.log"));
+        let start = Instant::now();
+        let mut child = self.qemu(&log, &cmd_disk).spawn().unwrap();
+        let deadline = start + Duration::from_secs(300);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().ok();
+                child.wait().ok();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
+        let took = start.elapsed();
+        eprintln!("boot {n} (unattended): {:.1} s", took.as_secs_f64());
+        (
+            String::from_utf8_lossy(&fs::read(&log).unwrap_or_default()).into_owned(),
+            took,
+        )
+    }
+
+    fn qemu(&self, log: &Path, cmd_disk: &Path) -> Command {
+        let mut c = Command::new("qemu-system-x86_64");
+        c.args([
+            "-machine",
+            "accel=tcg",
+            "-m",
+            "1024",
+            "-smp",
+            "2",
+            "-display",
+            "none",
+            "-no-reboot",
+        ])
+        .arg("-serial")
+        .arg(format!("file:{}", log.display()))
+        .arg("-drive")
+        .arg(format!(
+            "file={},if=virtio,format=qcow2",
+            self.disk.display()
+        ))
+        .arg("-drive")
+        .arg(format!("file={},if=virtio,format=raw", cmd_disk.display()))
+        .args([
+            "-netdev",
+            "user,id=n0",
+            "-device",
+            "virtio-net-pci,netdev=n0",
+        ]);
+        c
     }
 }
 
@@ -220,6 +269,25 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
         root.join("etc/systemd/system/multi-user.target.wants/mxos-vmtest.service"),
     )
     .unwrap();
+    // The product's units, with the health check enabled as an image would ship it.
+    let units = workspace().join("systemd-units");
+    for e in fs::read_dir(&units).unwrap() {
+        let p = e.unwrap().path();
+        fs::copy(
+            &p,
+            root.join("usr/lib/systemd/system")
+                .join(p.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+    fs::create_dir_all(root.join("etc/systemd/system/boot-complete.target.requires")).unwrap();
+    for link in ["multi-user.target.wants", "boot-complete.target.requires"] {
+        std::os::unix::fs::symlink(
+            "/usr/lib/systemd/system/mxos-health.service",
+            root.join(format!("etc/systemd/system/{link}/mxos-health.service")),
+        )
+        .unwrap();
+    }
     // A login prompt on ttyS0 would swallow the console output the test reads.
     std::os::unix::fs::symlink(
         "/dev/null",
@@ -227,6 +295,52 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     )
     .unwrap();
     ov
+}
+
+/// A bad release made from `base`'s tree plus `files`, committed on `REF` with the stock
+/// ostree CLI, signed and published: what a broken update looks like to devices.
+fn bad_release(
+    t: &Path,
+    base: &str,
+    name: &str,
+    files: &[(&str, &[u8], u32)],
+    key: &str,
+    url: &str,
+) -> String {
+    let extra = t.join(format!("extra-{name}"));
+    for (path, contents, mode) in files {
+        let p = extra.join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, contents).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&p, fs::Permissions::from_mode(*mode)).unwrap();
+    }
+    let build = t.join("build");
+    let out = ostree(&[
+        "--repo",
+        &s(&build),
+        "commit",
+        &format!("--branch={REF}"),
+        &format!("--tree=ref={base}"),
+        &format!("--tree=dir={}", extra.display()),
+        &format!("--add-metadata-string=version=10.{name}"),
+        "--add-metadata=ostree.bootable=true",
+        &format!("--subject=MxOS {name} (test)"),
+    ]);
+    let commit = out.trim().to_owned();
+    compose(&["sign", "--repo", &s(&build), &commit, "--key", key]);
+    compose(&[
+        "publish",
+        "--repo",
+        &s(&build),
+        "--to",
+        &s(&t.join("public")),
+        "--sign-key",
+        key,
+        "--url",
+        url,
+    ]);
+    commit
 }
 
 fn vm_treefile(dir: &Path, generation: u32) -> PathBuf {
@@ -303,6 +417,8 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         "rd.emergency=reboot",
         "--karg",
         "rd.shell=0",
+        "--karg",
+        "panic=5",
     ]);
     let disk_time = start.elapsed();
     assert!(
@@ -390,6 +506,86 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         "boot 3 runs v1 after the rollback: {}",
         tail(&text, 40)
     );
+
+    // A release whose health check fails: the machine must come back to v1 by itself.
+    let bad_health = bad_release(
+        t,
+        &v1,
+        "salud-mala",
+        &[(
+            "usr/lib/mxos/health.d/50-aula",
+            b"#!/bin/sh\necho 'prueba: el servicio del aula no responde' >&2\nexit 1\n",
+            0o755,
+        )],
+        &key,
+        &url,
+    );
+    let (k, _, text) = vm.boot(4, STEP_UPGRADE);
+    assert_eq!(k["booted"], v1);
+    assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 30));
+    assert_eq!(k["tries"], "3", "the new version is on trial with 3 boots");
+    let (text5, _) = vm.boot_unattended(5);
+    assert!(
+        text5.contains("50-aula: exit status: 1: prueba: el servicio del aula no responde"),
+        "{}",
+        tail(&text5, 40)
+    );
+    let (k, _, text) = vm.boot(6, STEP_REPORT);
+    assert_eq!(
+        k["booted"],
+        v1,
+        "back on v1 after the failed health check: {}",
+        tail(&text, 30)
+    );
+    assert_eq!(k["default"], v1);
+    assert_eq!(k.get("tries").map(String::as_str), Some(""), "trial over");
+    assert_ne!(bad_health, v1);
+
+    // A release that cannot even boot (broken initramfs): GRUB's boot counting returns to v1.
+    let kver = ostree(&["--repo", &s(&build), "ls", &v1, "/usr/lib/modules"])
+        .lines()
+        .filter_map(|l| l.split('/').next_back().map(str::to_owned))
+        .find(|n| n.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .unwrap();
+    let initramfs = format!("usr/lib/modules/{kver}/initramfs.img");
+    bad_release(
+        t,
+        &v1,
+        "no-arranca",
+        &[(initramfs.as_str(), b"esto no es un initramfs", 0o644)],
+        &key,
+        &url,
+    );
+    let (k, _, text) = vm.boot(7, STEP_UPGRADE);
+    assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 30));
+    let mut failed = 0;
+    let (k, text) = loop {
+        let n = 8 + failed;
+        assert!(
+            failed <= 4,
+            "boot counting never fell back after {failed} failed boots"
+        );
+        let (text, _) = vm.boot_unattended(n);
+        if text.contains("MXOS-VMTEST start") {
+            // This boot reached userspace: ask it what runs now.
+            let (k, _, text) = vm.boot(n + 1, STEP_REPORT);
+            break (k, text);
+        }
+        assert!(
+            text.contains("Kernel panic") || text.contains("Initramfs unpacking failed"),
+            "boot {n}: {}",
+            tail(&text, 20)
+        );
+        failed += 1;
+    };
+    assert_eq!(failed, 3, "three tries, then the previous version");
+    assert_eq!(
+        k["booted"],
+        v1,
+        "boot counting brought back v1: {}",
+        tail(&text, 30)
+    );
+    assert_eq!(k["default"], v1, "and made it the default again");
     drop(nginx);
 
     eprintln!(
