@@ -27,6 +27,8 @@ pub struct DeploymentStatus {
 pub struct Status {
     pub following: Option<String>,
     pub deployments: Vec<DeploymentStatus>,
+    /// Where the update agent stands (downloaded, staged, waiting for a window, ...).
+    pub agent: crate::machine::State,
 }
 
 pub fn status(sysroot_path: &Path) -> Result<Status> {
@@ -47,9 +49,11 @@ pub fn status(sysroot_path: &Path) -> Result<Status> {
             checksum: d.checksum,
         });
     }
+    let agent = crate::state::load(&crate::state::dir(sysroot_path, crate::STATEROOT))?.machine;
     Ok(Status {
         following: crate::update::following(&sysroot)?,
         deployments,
+        agent,
     })
 }
 
@@ -63,6 +67,15 @@ pub fn render(status: &Status, lang: Lang) -> String {
         return s + "\n";
     }
     let mut out = String::new();
+    if status.agent != crate::machine::State::Idle {
+        let m = crate::machine::Machine::new(
+            status.agent.clone(),
+            crate::config::RebootPolicy::Window,
+            true,
+        );
+        out.push_str(&m.describe(lang));
+        out.push('\n');
+    }
     for d in &status.deployments {
         let mut tags = Vec::new();
         if d.default {
@@ -99,6 +112,7 @@ mod tests {
     fn renders_default_and_rollback_in_both_languages() {
         let st = Status {
             following: Some("mxos:mxos/10/x86_64/demo".into()),
+            agent: crate::machine::State::Idle,
             deployments: vec![
                 DeploymentStatus {
                     index: 0,
@@ -135,11 +149,24 @@ mod tests {
         );
         let en = render(&st, Lang::En);
         assert!(en.contains("[rollback, booted]"), "{en}");
+        let staged = Status {
+            agent: crate::machine::State::Staged {
+                commit: "c".repeat(64),
+                version: "10.3".into(),
+            },
+            ..st.clone()
+        };
+        let first = render(&staged, Lang::En).lines().next().unwrap().to_owned();
+        assert!(
+            first.contains("10.3"),
+            "the agent's state comes first: {first}"
+        );
         assert_eq!(
             render(
                 &Status {
                     following: None,
-                    deployments: vec![]
+                    deployments: vec![],
+                    agent: crate::machine::State::Idle,
                 },
                 Lang::Es
             ),

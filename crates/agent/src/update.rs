@@ -217,10 +217,10 @@ impl Device {
     /// trial: health checks must pass on its first boot, and GRUB gives it
     /// `max_boot_attempts` boots to get there.
     pub fn deploy(&self, commit: &str, max_boot_attempts: u8) -> Result<Deployment> {
+        let d = self.sysroot.deploy(STATEROOT, commit, &self.refspec)?;
         let mut st = state::load(&self.state_dir())?;
         st.pending_health = Some(commit.to_owned());
         state::save(&self.state_dir(), &st)?;
-        let d = self.sysroot.deploy(STATEROOT, commit, &self.refspec)?;
         if let Some(env) = grubenv::path(self.sysroot.path()) {
             grubenv::set(&env, grubenv::TRIES, Some(&max_boot_attempts.to_string()))?;
         }
