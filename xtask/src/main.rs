@@ -1,6 +1,8 @@
 //! `cargo xtask`: the project's own commands — set up the machine, run every test, run the
-//! demo. Plain Rust and `std::process`, so it works on a machine that has only cargo.
+//! demo, measure performance. Plain Rust and `std::process`, so it works on a machine that
+//! has only cargo.
 
+mod bench;
 mod demo;
 mod deps;
 
@@ -17,7 +19,9 @@ commands:
   vm-test deps, then the VM scenario: compose a Debian-based MxOS, write a disk image,
           boot it in qemu, upgrade and roll back inside it (minutes)
   demo    deps, build, then compose, sign, publish and deploy the demo tree
-          into target/demo on built-in defaults (no network beyond apt)";
+          into target/demo on built-in defaults (no network beyond apt)
+  bench   build --release, then time commits, composes, publish and delta downloads
+          against the reference tools; writes docs/performance.md (minutes; not a test)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -28,6 +32,7 @@ fn main() -> ExitCode {
             .and_then(|()| vm_test()),
         Some("vm-test") => deps::install().and_then(|()| vm_test()),
         Some("demo") => deps::install().and_then(|()| demo::run_demo()),
+        Some("bench") => bench::run_bench(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())

@@ -103,6 +103,21 @@ enum Command {
         #[arg(long)]
         delta_from_scratch: bool,
     },
+    /// Commit a directory as it is (benchmarks and debugging; composes use `tree`).
+    #[command(hide = true)]
+    CommitDir {
+        dir: PathBuf,
+        #[arg(long)]
+        repo: PathBuf,
+        /// Mode of a new repository: bare-user or archive.
+        #[arg(long, default_value = "bare-user")]
+        mode: String,
+        #[arg(long = "ref")]
+        reference: String,
+        /// Writer threads (default: every core); 0 means libostree's own single-threaded walk.
+        #[arg(long)]
+        threads: Option<usize>,
+    },
     /// Delete old commits, their deltas and unreachable objects from a published repo;
     /// heads and commits pinned by fleet manifests stay. The summary is re-signed.
     Prune {
@@ -252,6 +267,30 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("remote config: {}", report.remote_conf.display());
             println!("public key:    {}", report.public_key.display());
+        }
+        Command::CommitDir {
+            dir,
+            repo,
+            mode,
+            reference,
+            threads,
+        } => {
+            let repo = Repo::open_or_create(&repo, RepoMode::parse(&mode)?)?;
+            let req = mxos_repo::CommitRequest {
+                reference: &reference,
+                root: &dir,
+                layers: &[],
+                parent: None,
+                subject: "commit-dir",
+                metadata: &Default::default(),
+                timestamp: source_date_epoch()?.unwrap_or(0),
+            };
+            let checksum = match threads {
+                None => repo.commit_tree(&req)?,
+                Some(0) => repo.commit_tree_serial(&req)?,
+                Some(n) => repo.commit_tree_with(&req, Some(n))?,
+            };
+            println!("{checksum}");
         }
         Command::Prune {
             public,
