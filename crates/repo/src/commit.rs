@@ -161,55 +161,15 @@ impl Repo {
             .read_commit(&source, gio::Cancellable::NONE)
             .map_err(gerr)
             .with_context(|| format!("reading commit {source}"))?;
-        let root = root
-            .downcast::<ostree::RepoFile>()
-            .map_err(|_| anyhow::anyhow!("libostree returned a root that is not a RepoFile"))?;
-        let dict = glib::VariantDict::new(None);
-        for (k, v) in metadata {
-            dict.insert_value(k, &v.to_variant());
-        }
         let checksum = self
-            .inner
-            .write_commit_with_time(
-                parent.as_deref(),
-                Some(subject),
-                None,
-                Some(&dict.end()),
-                &root,
-                timestamp,
-                gio::Cancellable::NONE,
-            )
-            .map_err(gerr)
-            .with_context(|| format!("re-committing the tree of {source}"))?
-            .to_string();
+            .commit_root(root, parent.as_deref(), subject, metadata, timestamp)
+            .with_context(|| format!("re-committing the tree of {source}"))?;
         self.inner
             .transaction_set_refspec(reference, Some(&checksum));
         tx.commit(gio::Cancellable::NONE)
             .map_err(gerr)
             .context("committing transaction")?;
         Ok(checksum)
-    }
-
-    /// The root directory checksums (contents, metadata) of a commit: equal when two
-    /// commits carry the same tree.
-    pub fn tree_checksums(&self, rev: &str) -> Result<(String, String)> {
-        let (root, _) = self
-            .inner
-            .read_commit(rev, gio::Cancellable::NONE)
-            .map_err(gerr)
-            .with_context(|| format!("reading commit {rev}"))?;
-        let root = root
-            .downcast::<ostree::RepoFile>()
-            .map_err(|_| anyhow::anyhow!("libostree returned a root that is not a RepoFile"))?;
-        root.ensure_resolved().map_err(gerr)?;
-        Ok((
-            root.tree_get_contents_checksum()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-            root.tree_get_metadata_checksum()
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        ))
     }
 
     fn finish_commit(
@@ -225,6 +185,18 @@ impl Repo {
             .write_mtree(mtree, gio::Cancellable::NONE)
             .map_err(gerr)
             .context("writing the tree's directory objects")?;
+        self.commit_root(root, parent, subject, metadata, timestamp)
+    }
+
+    /// Writes the commit object for an already written root tree.
+    fn commit_root(
+        &self,
+        root: gio::File,
+        parent: Option<&str>,
+        subject: &str,
+        metadata: &BTreeMap<String, MetaValue>,
+        timestamp: u64,
+    ) -> Result<String> {
         let root = root
             .downcast::<ostree::RepoFile>()
             .map_err(|_| anyhow::anyhow!("libostree returned a root that is not a RepoFile"))?;
