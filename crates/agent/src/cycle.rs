@@ -260,17 +260,7 @@ pub fn run(
             }
             Action::Reboot => {
                 if may_reboot {
-                    state::save(
-                        &dir,
-                        &state::AgentState {
-                            machine: machine.state.clone(),
-                            ..st.clone()
-                        },
-                    )?;
-                    std::process::Command::new("systemctl")
-                        .arg("reboot")
-                        .status()
-                        .context("asking systemd to reboot")?;
+                    reboot_now(&dir, &machine.state)?;
                 } else {
                     reports.push(match lang {
                         Lang::Es => "Reinicio necesario para aplicar la actualización (no se reinicia un sysroot fuera de línea).".into(),
@@ -301,28 +291,31 @@ pub fn run(
         }) {
             match a {
                 Action::Report(t) => reports.push(t),
-                Action::Reboot if may_reboot => {
-                    state::save(
-                        &dir,
-                        &state::AgentState {
-                            machine: machine.state.clone(),
-                            ..st.clone()
-                        },
-                    )?;
-                    std::process::Command::new("systemctl")
-                        .arg("reboot")
-                        .status()
-                        .context("asking systemd to reboot")?;
-                }
+                Action::Reboot if may_reboot => reboot_now(&dir, &machine.state)?,
                 _ => {}
             }
         }
     }
-    let mut st = state::load(&dir)?;
-    st.machine = machine.state.clone();
-    state::save(&dir, &st)?;
+    save_machine(&dir, &machine.state)?;
     reports.push(machine.describe(lang));
     Ok(reports)
+}
+
+/// Stores the machine's state, re-reading the file first: steps of this cycle (a deploy)
+/// may have changed other fields, such as the deployment on trial.
+fn save_machine(dir: &Path, machine: &State) -> Result<()> {
+    let mut st = state::load(dir)?;
+    st.machine = machine.clone();
+    state::save(dir, &st)
+}
+
+fn reboot_now(dir: &Path, machine: &State) -> Result<()> {
+    save_machine(dir, machine)?;
+    std::process::Command::new("systemctl")
+        .arg("reboot")
+        .status()
+        .context("asking systemd to reboot")?;
+    Ok(())
 }
 
 /// What the health check concluded, for the person and the log.
