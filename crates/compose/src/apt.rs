@@ -110,6 +110,28 @@ fn newest_copyright_time(root: &Path) -> Result<u64> {
     Ok(newest)
 }
 
+/// A fingerprint of the suite as the mirror serves it now: its signed `InRelease` pins
+/// every package index by checksum, so the same plan against the same `InRelease` resolves
+/// to the same packages. This lets a compose say "no changes" without bootstrapping.
+pub fn release_fingerprint(plan: &Plan, work: &Path) -> Result<String> {
+    let suite = plan.suite.as_deref().context("backend apt needs `suite`")?;
+    let mirror = plan
+        .mirror
+        .as_deref()
+        .unwrap_or(DEFAULT_MIRROR)
+        .trim_end_matches('/');
+    let url = format!("{mirror}/dists/{suite}/InRelease");
+    std::fs::create_dir_all(work)?;
+    let dest = work.join("InRelease");
+    run(Command::new("/usr/lib/apt/apt-helper")
+        .arg("download-file")
+        .arg(&url)
+        .arg(&dest))
+    .with_context(|| format!("fetching {url}"))?;
+    let bytes = std::fs::read(&dest).with_context(|| format!("reading {}", dest.display()))?;
+    Ok(blake3::hash(&bytes).to_hex().to_string())
+}
+
 /// mmdebstrap copies the build host's /etc/hostname and /etc/resolv.conf into the root;
 /// neither belongs in an image (an overlay may set a hostname).
 pub fn drop_host_leftovers(root: &Path) -> Result<()> {

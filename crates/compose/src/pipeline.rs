@@ -17,6 +17,8 @@ use crate::postprocess::{postprocess, Previous};
 pub const KEY_INPUTHASH: &str = "mxos.inputhash";
 pub const KEY_PACKAGES: &str = "mxos.packages";
 pub const KEY_TREEFILE: &str = "mxos.treefile";
+/// apt trees: hash of the plan, overlays and the suite's InRelease, checked before bootstrapping.
+pub const KEY_APT_PREHASH: &str = "mxos.apt.prehash";
 const RESERVED: &[&str] = &[
     "version",
     "ostree.bootable",
@@ -92,6 +94,28 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
     }
 
+    // apt resolves by installing, which takes minutes: first compare what decides the
+    // resolution (plan, overlays, the mirror's InRelease) with what built the head.
+    let apt_prehash = match plan.backend {
+        Backend::Apt => {
+            let mut h = base_hasher(&plan, &overlays);
+            h.add(
+                "apt-inrelease",
+                apt::release_fingerprint(&plan, &req.workdir)?.as_bytes(),
+            );
+            Some(h.finish().0)
+        }
+        Backend::Dnf => None,
+    };
+    if let (Some(pre), Some(info)) = (&apt_prehash, &head_info) {
+        if !req.force && info.string(KEY_APT_PREHASH) == Some(pre.as_str()) {
+            return Ok(Outcome::Unchanged {
+                reference: plan.reference,
+                checksum: info.checksum.clone(),
+            });
+        }
+    }
+
     // Resolve the package set (apt resolves by installing), hash every input, and stop
     // before any expensive step if the ref's head was built from the same inputs.
     let (packages, pending_dnf) = match plan.backend {
@@ -105,11 +129,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
             (PackageSet::from_apt(installed), None)
         }
     };
-    let mut hasher = InputHasher::new(&plan);
-    hasher.add("composer", COMPOSER_ID.as_bytes());
-    for o in &overlays {
-        hasher.add(&format!("overlay:{}", o.name), o.hash.as_bytes());
-    }
+    let mut hasher = base_hasher(&plan, &overlays);
     for (label, checksum) in &packages.inputs {
         hasher.add(&format!("package:{label}"), checksum.as_bytes());
     }
@@ -169,6 +189,9 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         MetaValue::Str(plan.treefile_name.clone()),
     );
     metadata.insert(KEY_PACKAGES.into(), MetaValue::StrList(installed.clone()));
+    if let Some(pre) = apt_prehash {
+        metadata.insert(KEY_APT_PREHASH.into(), MetaValue::Str(pre));
+    }
     let subject = match &version {
         Some(v) => format!("MxOS {} {v}", plan.reference),
         None => format!("MxOS {}", plan.reference),
@@ -193,6 +216,16 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         packages: installed.len(),
         signed: sign_key.is_some(),
     })
+}
+
+/// The inputs every backend shares: the canonical plan, the composer, the overlays.
+fn base_hasher(plan: &Plan, overlays: &[Overlay]) -> InputHasher {
+    let mut hasher = InputHasher::new(plan);
+    hasher.add("composer", COMPOSER_ID.as_bytes());
+    for o in overlays {
+        hasher.add(&format!("overlay:{}", o.name), o.hash.as_bytes());
+    }
+    hasher
 }
 
 /// What the input hash and the commit need to know about the packages.
