@@ -439,6 +439,20 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         &s(&overlays),
     ]));
     let compose_v2 = start.elapsed();
+    // Unchanged inputs (plan, overlays, the mirror's InRelease): no bootstrap, no commit.
+    let start = Instant::now();
+    let again = compose(&[
+        "tree",
+        &s(&vm_treefile(&t.join("tf"), 2)),
+        "--repo",
+        &s(&build),
+        "--sign-key",
+        &key,
+        "--overlays",
+        &s(&overlays),
+    ]);
+    let noop = start.elapsed();
+    assert_eq!(again, format!("no changes since {v2} ({REF})\n"));
     assert_ne!(v1, v2);
     compose(&[
         "publish",
@@ -589,8 +603,8 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     drop(nginx);
 
     eprintln!(
-        "vm-test figures: compose v1 {:.0} s, compose v2 {:.0} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s",
-        compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
+        "vm-test figures: compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s",
+        compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
         boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64()
     );
 }
