@@ -48,95 +48,78 @@ impl Repo {
 
     /// `threads: None` is libostree's walk; `Some(n)` is our walk with n writer threads.
     pub fn commit_tree_with(&self, req: &CommitRequest, threads: Option<usize>) -> Result<String> {
-        let tx = self
-            .inner
-            .auto_transaction(gio::Cancellable::NONE)
-            .map_err(gerr)
-            .context("starting transaction")?;
-        let mtree = ostree::MutableTree::new();
-        match threads {
-            Some(n) => crate::parallel::write_dir_to_mtree(&self.inner, req.root, &mtree, n)
-                .with_context(|| format!("writing {} into the repository", req.root.display()))?,
-            None => {
-                let modifier = ostree::RepoCommitModifier::new(
-                    ostree::RepoCommitModifierFlags::SKIP_XATTRS,
-                    None,
-                );
-                self.inner
-                    .write_directory_to_mtree(
-                        &gio::File::for_path(req.root),
-                        &mtree,
-                        Some(&modifier),
-                        gio::Cancellable::NONE,
-                    )
-                    .map_err(gerr)
+        self.in_transaction(req.reference, || {
+            let mtree = ostree::MutableTree::new();
+            match threads {
+                Some(n) => crate::parallel::write_dir_to_mtree(&self.inner, req.root, &mtree, n)
                     .with_context(|| {
                         format!("writing {} into the repository", req.root.display())
-                    })?
+                    })?,
+                None => {
+                    let modifier = ostree::RepoCommitModifier::new(
+                        ostree::RepoCommitModifierFlags::SKIP_XATTRS,
+                        None,
+                    );
+                    self.inner
+                        .write_directory_to_mtree(
+                            &gio::File::for_path(req.root),
+                            &mtree,
+                            Some(&modifier),
+                            gio::Cancellable::NONE,
+                        )
+                        .map_err(gerr)
+                        .with_context(|| {
+                            format!("writing {} into the repository", req.root.display())
+                        })?
+                }
             }
-        }
-        for layer in req.layers {
-            let (layer_root, _) = self
-                .inner
-                .read_commit(layer, gio::Cancellable::NONE)
-                .map_err(gerr)
-                .with_context(|| format!("reading layer {layer}"))?;
-            self.inner
-                .write_directory_to_mtree(&layer_root, &mtree, None, gio::Cancellable::NONE)
-                .map_err(gerr)
-                .with_context(|| format!("laying {layer} over the tree"))?;
-        }
-        let checksum =
-            self.finish_commit(&mtree, req.parent, req.subject, req.metadata, req.timestamp)?;
-        self.inner
-            .transaction_set_refspec(req.reference, Some(&checksum));
-        tx.commit(gio::Cancellable::NONE)
-            .map_err(gerr)
-            .context("committing transaction")?;
-        Ok(checksum)
+            for layer in req.layers {
+                let (layer_root, _) = self
+                    .inner
+                    .read_commit(layer, gio::Cancellable::NONE)
+                    .map_err(gerr)
+                    .with_context(|| format!("reading layer {layer}"))?;
+                self.inner
+                    .write_directory_to_mtree(&layer_root, &mtree, None, gio::Cancellable::NONE)
+                    .map_err(gerr)
+                    .with_context(|| format!("laying {layer} over the tree"))?;
+            }
+            self.finish_commit(&mtree, req.parent, req.subject, req.metadata, req.timestamp)
+        })
     }
 
     pub fn commit_layer(&self, req: &LayerCommit) -> Result<String> {
-        let tx = self
-            .inner
-            .auto_transaction(gio::Cancellable::NONE)
-            .map_err(gerr)
-            .context("starting transaction")?;
-        let mtree = ostree::MutableTree::new();
-        let modifier = ostree::RepoCommitModifier::new(
-            ostree::RepoCommitModifierFlags::SKIP_XATTRS,
-            Some(Box::new(
-                |_repo: &ostree::Repo, _path: &str, info: &gio::FileInfo| {
-                    info.set_attribute_uint32("unix::uid", 0);
-                    info.set_attribute_uint32("unix::gid", 0);
-                    ostree::RepoCommitFilterResult::Allow
-                },
-            )),
-        );
-        self.inner
-            .write_directory_to_mtree(
-                &gio::File::for_path(req.dir),
+        self.in_transaction(req.reference, || {
+            let mtree = ostree::MutableTree::new();
+            let modifier = ostree::RepoCommitModifier::new(
+                ostree::RepoCommitModifierFlags::SKIP_XATTRS,
+                Some(Box::new(
+                    |_repo: &ostree::Repo, _path: &str, info: &gio::FileInfo| {
+                        info.set_attribute_uint32("unix::uid", 0);
+                        info.set_attribute_uint32("unix::gid", 0);
+                        ostree::RepoCommitFilterResult::Allow
+                    },
+                )),
+            );
+            self.inner
+                .write_directory_to_mtree(
+                    &gio::File::for_path(req.dir),
+                    &mtree,
+                    Some(&modifier),
+                    gio::Cancellable::NONE,
+                )
+                .map_err(gerr)
+                .with_context(|| {
+                    format!("writing layer {} from {}", req.reference, req.dir.display())
+                })?;
+            self.finish_commit(
                 &mtree,
-                Some(&modifier),
-                gio::Cancellable::NONE,
+                req.parent,
+                req.reference,
+                req.metadata,
+                req.timestamp,
             )
-            .map_err(gerr)
-            .with_context(|| {
-                format!("writing layer {} from {}", req.reference, req.dir.display())
-            })?;
-        let checksum = self.finish_commit(
-            &mtree,
-            req.parent,
-            req.reference,
-            req.metadata,
-            req.timestamp,
-        )?;
-        self.inner
-            .transaction_set_refspec(req.reference, Some(&checksum));
-        tx.commit(gio::Cancellable::NONE)
-            .map_err(gerr)
-            .context("committing transaction")?;
-        Ok(checksum)
+        })
     }
 
     /// Commits the tree of `source` again as a new head of `reference`, with new metadata
@@ -151,19 +134,30 @@ impl Repo {
     ) -> Result<String> {
         let source = self.require(source)?;
         let parent = self.resolve(reference)?;
+        self.in_transaction(reference, || {
+            let (root, _) = self
+                .inner
+                .read_commit(&source, gio::Cancellable::NONE)
+                .map_err(gerr)
+                .with_context(|| format!("reading commit {source}"))?;
+            self.commit_root(root, parent.as_deref(), subject, metadata, timestamp)
+                .with_context(|| format!("re-committing the tree of {source}"))
+        })
+    }
+
+    /// Runs `write` (which returns the new commit) in one transaction and moves `reference`
+    /// to it; if anything fails, the transaction is aborted and the repo is as before.
+    fn in_transaction(
+        &self,
+        reference: &str,
+        write: impl FnOnce() -> Result<String>,
+    ) -> Result<String> {
         let tx = self
             .inner
             .auto_transaction(gio::Cancellable::NONE)
             .map_err(gerr)
             .context("starting transaction")?;
-        let (root, _) = self
-            .inner
-            .read_commit(&source, gio::Cancellable::NONE)
-            .map_err(gerr)
-            .with_context(|| format!("reading commit {source}"))?;
-        let checksum = self
-            .commit_root(root, parent.as_deref(), subject, metadata, timestamp)
-            .with_context(|| format!("re-committing the tree of {source}"))?;
+        let checksum = write()?;
         self.inner
             .transaction_set_refspec(reference, Some(&checksum));
         tx.commit(gio::Cancellable::NONE)
