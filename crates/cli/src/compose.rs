@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use mxos_compose::{ComposeRequest, Outcome};
 use mxos_repo::{Repo, RepoMode};
 
+use crate::source_date_epoch;
+
 #[derive(Parser)]
 #[command(
     name = "mxos-compose",
@@ -322,13 +324,4 @@ fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn source_date_epoch() -> Result<Option<u64>> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => Ok(Some(v.trim().parse().with_context(|| {
-            format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970")
-        })?)),
-        _ => Ok(None),
-    }
 }

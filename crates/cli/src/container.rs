@@ -4,10 +4,12 @@
 use std::num::NonZeroU32;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use mxos_publish::container::{self as c, labels};
 use mxos_repo::{Repo, RepoMode};
+
+use crate::source_date_epoch;
 
 /// Encapsulate a commit as a bootc container image (chunked by package, reproducible).
 #[derive(Args)]
@@ -115,13 +117,4 @@ pub fn import(a: ImportArgs) -> Result<()> {
     }
     println!("imported {commit}");
     Ok(())
-}
-
-fn source_date_epoch() -> Result<Option<u64>> {
-    match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.is_empty() => Ok(Some(v.trim().parse().with_context(|| {
-            format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970")
-        })?)),
-        _ => Ok(None),
-    }
 }

@@ -8,6 +8,8 @@ use mxos_fleet::{FleetManifest, Rollout};
 use mxos_publish::fleet::{self, Promote};
 use mxos_repo::Repo;
 
+use crate::now;
+
 #[derive(Args)]
 pub struct FleetArgs {
     #[command(subcommand)]
@@ -85,12 +87,6 @@ enum FleetCommand {
         #[command(flatten)]
         signing: Signing,
     },
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 pub fn run(args: FleetArgs) -> Result<()> {

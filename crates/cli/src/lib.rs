@@ -13,3 +13,21 @@ pub fn report(err: &anyhow::Error) {
         eprintln!("  caused by: {cause}");
     }
 }
+
+/// Wall-clock now, unix seconds: only the binaries read the clock; libraries take it.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// `SOURCE_DATE_EPOCH`, when set, as reproducible builds define it.
+pub(crate) fn source_date_epoch() -> anyhow::Result<Option<u64>> {
+    use anyhow::Context;
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.is_empty() => Ok(Some(v.trim().parse().with_context(|| {
+            format!("SOURCE_DATE_EPOCH={v:?} is not a number of seconds since 1970")
+        })?)),
+        _ => Ok(None),
+    }
+}

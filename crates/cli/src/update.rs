@@ -10,6 +10,8 @@ use mxos_agent::i18n::{Lang, Msg};
 use mxos_agent::machine::State;
 use mxos_agent::{cycle, state, Device, InitRequest, UpgradeOutcome};
 
+use crate::now;
+
 #[derive(Parser)]
 #[command(
     name = "mxos-update",
@@ -231,12 +233,6 @@ fn run(cli: Cli, lang: Lang) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn found_text(found: &cycle::Found, lang: Lang) -> String {

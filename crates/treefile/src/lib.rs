@@ -19,7 +19,7 @@ pub use hash::{InputHash, InputHasher};
 pub use load::MAX_INCLUDE_DEPTH;
 pub use plan::{Plan, RepoFile};
 pub use schema::{Backend, CheckKind};
-pub use version::automatic_version;
+pub use version::{automatic_version, civil_from_days};
 
 /// Load the treefile at `path` with its includes, for `basearch`.
 pub fn load(path: &Path, basearch: &str) -> Result<Plan, TreefileError> {
