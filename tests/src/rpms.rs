@@ -27,8 +27,12 @@ pub struct PackageSpec {
     pub provides: Vec<String>,
     /// What the package installs.
     pub files: Vec<FileEntry>,
+    /// Body of the `%pre` scriptlet (sh), e.g. creating the users `owners` names.
+    pub pre: Option<String>,
     /// Body of the `%post` scriptlet (sh).
     pub post: Option<String>,
+    /// (path, user, group) for payload entries not owned by root, as `%attr` names them.
+    pub owners: Vec<(String, String, String)>,
     /// `false` builds for x86_64, for packages that carry binaries.
     pub buildarch_noarch: bool,
 }
@@ -79,7 +83,9 @@ impl PackageSpec {
             requires: Vec::new(),
             provides: Vec::new(),
             files: Vec::new(),
+            pre: None,
             post: None,
+            owners: Vec::new(),
             buildarch_noarch: true,
         }
     }
@@ -113,6 +119,9 @@ impl PackageSpec {
         for prov in &self.provides {
             let _ = writeln!(s, "Provides: {prov}");
         }
+        if self.pre.is_some() {
+            let _ = writeln!(s, "Requires(pre): /bin/sh");
+        }
         if self.post.is_some() {
             let _ = writeln!(s, "Requires(post): /bin/sh");
         }
@@ -121,15 +130,25 @@ impl PackageSpec {
         let _ = writeln!(s, "%install");
         let _ = writeln!(s, "mkdir -p %{{buildroot}}");
         let _ = writeln!(s, "cp -a '%{{mxos_stage}}/.' %{{buildroot}}/\n");
+        if let Some(pre) = &self.pre {
+            let _ = writeln!(s, "%pre\n{}\n", escape_macros(pre.trim_end()));
+        }
         if let Some(post) = &self.post {
             let _ = writeln!(s, "%post\n{}\n", escape_macros(post.trim_end()));
         }
         let _ = writeln!(s, "%files");
         for entry in &self.files {
+            let (user, group) = self
+                .owners
+                .iter()
+                .find(|(p, _, _)| p == entry.path())
+                .map_or(("root", "root"), |(_, u, g)| (u.as_str(), g.as_str()));
             let line = match entry {
-                FileEntry::Dir { path, mode } => format!("%dir %attr({mode:04o},root,root) {path}"),
+                FileEntry::Dir { path, mode } => {
+                    format!("%dir %attr({mode:04o},{user},{group}) {path}")
+                }
                 FileEntry::File { path, mode, .. } | FileEntry::HostFile { path, mode, .. } => {
-                    format!("%attr({mode:04o},root,root) {path}")
+                    format!("%attr({mode:04o},{user},{group}) {path}")
                 }
                 // Symlink modes are meaningless; rpm records 0777 regardless.
                 FileEntry::Symlink { path, .. } => format!("%attr(-,root,root) {path}"),
@@ -165,6 +184,21 @@ impl PackageSpec {
                 "package {}: {dep:?} contains a newline",
                 self.name
             );
+        }
+        for (path, user, group) in &self.owners {
+            ensure!(
+                self.files.iter().any(|f| f.path() == path),
+                "package {}: owner given for {path}, which is not in its files",
+                self.name
+            );
+            for n in [user, group] {
+                ensure!(
+                    !n.is_empty()
+                        && n.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)),
+                    "package {}: owner {n:?} of {path} is not a plain user or group name",
+                    self.name
+                );
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for entry in &self.files {

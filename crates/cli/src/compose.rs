@@ -38,9 +38,13 @@ enum Command {
         /// Mode of a new repository: bare-user or archive.
         #[arg(long, default_value = "bare-user")]
         mode: String,
-        /// Scratch directory (default: a fresh one under /var/tmp, removed afterwards).
+        /// Scratch directory (default: a fresh one inside --cachedir, removed afterwards).
+        /// Keep it on the cache's filesystem: roots are assembled by hard links.
         #[arg(long)]
         workdir: Option<PathBuf>,
+        /// Where the package cache lives between composes (dnf trees; safe to delete).
+        #[arg(long, default_value = "/var/cache/mxos/compose")]
+        cachedir: PathBuf,
         /// Directory holding overlays (default: ../overlays from the treefile's directory).
         #[arg(long)]
         overlays: Option<PathBuf>,
@@ -158,6 +162,7 @@ fn run(cli: Cli) -> Result<()> {
             repo,
             mode,
             workdir,
+            cachedir,
             overlays,
             sign_key,
             force_nocache,
@@ -167,11 +172,14 @@ fn run(cli: Cli) -> Result<()> {
             let workdir = match workdir {
                 Some(w) => w,
                 None => {
-                    std::fs::create_dir_all("/var/tmp")?;
+                    std::fs::create_dir_all(&cachedir)
+                        .with_context(|| format!("creating {}", cachedir.display()))?;
                     tmp = tempfile::Builder::new()
-                        .prefix("mxos-compose-")
-                        .tempdir_in("/var/tmp")
-                        .context("creating a work dir under /var/tmp")?;
+                        .prefix("work-")
+                        .tempdir_in(&cachedir)
+                        .with_context(|| {
+                            format!("creating a work dir under {}", cachedir.display())
+                        })?;
                     tmp.path().to_owned()
                 }
             };
@@ -180,6 +188,7 @@ fn run(cli: Cli) -> Result<()> {
                 repo,
                 mode: RepoMode::parse(&mode)?,
                 workdir,
+                pkgcache: Some(cachedir.join("pkgcache")),
                 overlays_dir: overlays,
                 sign_key,
                 force: force_nocache,
@@ -199,12 +208,29 @@ fn run(cli: Cli) -> Result<()> {
                     version,
                     packages,
                     signed,
+                    cache,
                 } => {
                     println!(
                         "committed {checksum} on {reference}: version {}, {packages} packages, {}",
                         version.as_deref().unwrap_or("-"),
                         if signed { "signed" } else { "unsigned" }
                     );
+                    if let Some(c) = cache {
+                        println!(
+                            "package cache: {} of {packages} packages unpacked, {} files taken from the cache unread",
+                            c.imported, c.reused_files
+                        );
+                        if !c.discarded_for.is_empty() {
+                            eprintln!(
+                                "warning: the package cache was deleted: scriptlets or postprocessing wrote in place to {} (the commit hashed their new content)",
+                                c.discarded_for
+                                    .iter()
+                                    .map(|p| p.display().to_string())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            );
+                        }
+                    }
                 }
             }
         }
@@ -286,6 +312,7 @@ fn run(cli: Cli) -> Result<()> {
                 subject: "commit-dir",
                 metadata: &Default::default(),
                 timestamp: source_date_epoch()?.unwrap_or(0),
+                known: None,
             };
             let checksum = match threads {
                 None => repo.commit_tree(&req)?,

@@ -14,6 +14,8 @@ use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
 
 use crate::cmd::run;
+use crate::pkgcache::{make_private, PackageCache};
+use crate::rpmfiles;
 
 /// Where the rpmdb lives in MxOS trees, as in Fedora and CentOS Stream 10.
 pub const RPMDB_DIR: &str = "usr/lib/sysimage/rpm";
@@ -56,14 +58,11 @@ impl Dnf {
             std::fs::write(dir.join("repos.d").join(&f.name), &f.contents)
                 .with_context(|| format!("writing repo file {}", f.name))?;
         }
-        std::fs::write(
-            dir.join("home/.rpmmacros"),
-            format!("%_dbpath /{RPMDB_DIR}\n"),
-        )
-        .context("writing .rpmmacros")?;
         std::fs::write(dir.join("dnf.conf"), dnf_conf(plan, &dir.join("repos.d")))
             .context("writing dnf.conf")?;
-        Ok(Dnf { dir })
+        let dnf = Dnf { dir };
+        dnf.write_macros(None)?;
+        Ok(dnf)
     }
 
     /// The environment dnf runs with: our rpm macros, and messages we can parse.
@@ -139,18 +138,28 @@ impl Dnf {
         })
     }
 
-    /// Installs exactly the resolved set into `root`. `epoch` becomes rpm's install time, so
-    /// the rpmdb comes out byte-identical for identical inputs.
+    /// Installs exactly the resolved set into `root`, assembled from the package cache:
+    /// payloads come from hard-linked cache checkouts, and the real dnf and rpm run the
+    /// transaction with every path marked net-shared (`%_netsharedpath`), so scriptlets and
+    /// triggers run as in any install while rpm writes no file. The database is then
+    /// written again by `rpm --justdb`, so its file states are the ones of a normal install
+    /// and `rpm -V` works on the image. `epoch` becomes rpm's install time, so the rpmdb
+    /// comes out byte-identical for identical inputs.
     pub fn install(
         &self,
         plan: &Plan,
         resolution: &Resolution,
         root: &Path,
         epoch: u64,
-    ) -> Result<Vec<String>> {
+        cache: &PackageCache,
+    ) -> Result<Installed> {
+        let assembly = cache.ensure_all(&resolution.packages, &self.dir)?;
+        cache.assemble(&assembly, root)?;
+        let known = cache.known_inodes()?;
         for d in ["dev", "proc"] {
             std::fs::create_dir_all(root.join(d))?;
         }
+        self.write_macros(Some(&net_shared_paths(root)?))?;
         // Scriptlets need a real /dev and /proc in the root; bwrap gives them without
         // touching the host's mounts. `env` carries dnf's environment into the sandbox.
         let mut cmd = Command::new("bwrap");
@@ -181,26 +190,137 @@ impl Dnf {
                 failures.join("\n")
             );
         }
-        if !root.join(RPMDB_DIR).join("rpmdb.sqlite").exists() {
+        let dbdir = root.join(RPMDB_DIR);
+        if !dbdir.join("rpmdb.sqlite").exists() {
             bail!(
                 "dnf finished but left no rpmdb at /{RPMDB_DIR}; the `%_dbpath` macro did not apply"
             );
         }
-        let out = run(Command::new("rpm").arg("--root").arg(root).args([
-            "--dbpath",
-            &format!("/{RPMDB_DIR}"),
-            "-qa",
-            "--qf",
-            "%{NEVRA}\\n",
-        ]))
-        .context("listing installed packages")?;
+        self.write_macros(None)?;
+        std::fs::remove_dir_all(&dbdir)
+            .and_then(|()| std::fs::create_dir_all(&dbdir))
+            .with_context(|| format!("clearing {}", dbdir.display()))?;
+        let mut justdb = Command::new("rpm");
+        justdb
+            .envs(self.env())
+            .env("SOURCE_DATE_EPOCH", epoch.to_string())
+            .arg("--root")
+            .arg(root)
+            .args(["-i", "--justdb", "--nodeps", "--noscripts", "--notriggers"]);
+        if !plan.documentation {
+            justdb.arg("--excludedocs");
+        }
+        justdb.args(resolution.packages.iter().map(|p| &p.file));
+        run(&mut justdb).context("writing the rpm database (rpm --justdb)")?;
+        let out = run(self
+            .rpm_query(root)
+            .args(["-qa", "--qf", rpmfiles::QUERY_FORMAT]))
+        .context("listing package files")?;
+        apply_fixups(root, &rpmfiles::file_fixups(&String::from_utf8_lossy(&out.stdout)))?;
+        let changed_links = known.changed_links(root)?;
+
+        let out = run(self.rpm_query(root).args(["-qa", "--qf", "%{NEVRA}\\n"]))
+            .context("listing installed packages")?;
         let mut nevras: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .map(str::to_owned)
             .collect();
         nevras.sort();
-        Ok(nevras)
+        Ok(Installed {
+            nevras,
+            imported: assembly.imported,
+            known,
+            changed_links,
+        })
     }
+
+    fn rpm_query(&self, root: &Path) -> Command {
+        let mut cmd = Command::new("rpm");
+        cmd.envs(self.env())
+            .arg("--root")
+            .arg(root)
+            .args(["--dbpath", &format!("/{RPMDB_DIR}")]);
+        cmd
+    }
+
+    /// Our rpm macros: the rpmdb location, and during the transaction the net-shared paths.
+    fn write_macros(&self, net_shared: Option<&str>) -> Result<()> {
+        let mut text = format!("%_dbpath /{RPMDB_DIR}\n");
+        if let Some(paths) = net_shared {
+            let _ = writeln!(text, "%_netsharedpath {paths}");
+        }
+        std::fs::write(self.dir.join("home/.rpmmacros"), text).context("writing .rpmmacros")
+    }
+}
+
+/// What [`Dnf::install`] did.
+pub struct Installed {
+    /// NEVRAs, sorted.
+    pub nevras: Vec<String>,
+    /// Packages unpacked into the cache by this compose; the rest came from it.
+    pub imported: usize,
+    /// The cache's objects by inode, for the commit.
+    pub known: mxos_repo::KnownInodes,
+    /// Cache links the scriptlets wrote through: the cache must be dropped.
+    pub changed_links: Vec<PathBuf>,
+}
+
+/// Every top-level entry of the assembled root: rpm matches net-shared paths by directory
+/// prefix, and `/` itself does not match a deeper path.
+fn net_shared_paths(root: &Path) -> Result<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .with_context(|| format!("listing {}", root.display()))?
+        .map(|e| e.map(|e| format!("/{}", e.file_name().to_string_lossy())))
+        .collect::<std::io::Result<_>>()?;
+    names.sort();
+    Ok(names.join(":"))
+}
+
+/// Removes what rpm would not have installed and gives files their packaged owners, by the
+/// ids the scriptlets created in the root's passwd and group.
+fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
+    for path in &fixups.remove {
+        let p = root.join(path.trim_start_matches('/'));
+        match std::fs::symlink_metadata(&p) {
+            Ok(m) if m.is_dir() => {
+                // rpm leaves a directory another package still fills.
+                if std::fs::read_dir(&p)?.next().is_none() {
+                    std::fs::remove_dir(&p)
+                        .with_context(|| format!("removing {}", p.display()))?;
+                }
+            }
+            Ok(_) => {
+                std::fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?
+            }
+            Err(_) => {}
+        }
+    }
+    if fixups.owners.is_empty() {
+        return Ok(());
+    }
+    let users = rpmfiles::ids_by_name(&std::fs::read_to_string(root.join("etc/passwd")).unwrap_or_default());
+    let groups = rpmfiles::ids_by_name(&std::fs::read_to_string(root.join("etc/group")).unwrap_or_default());
+    for (path, user, group) in &fixups.owners {
+        let p = root.join(path.trim_start_matches('/'));
+        if std::fs::symlink_metadata(&p).is_err() {
+            continue;
+        }
+        // As rpm does: an owner the scriptlets did not create falls back to root.
+        let uid = users.get(user).copied().unwrap_or(0);
+        let gid = groups.get(group).copied().unwrap_or(0);
+        if users.get(user).is_none() || groups.get(group).is_none() {
+            eprintln!("warning: {path}: owner {user}:{group} does not exist in the tree; using root");
+        }
+        make_private(&p)?;
+        let meta = std::fs::symlink_metadata(&p)?;
+        std::os::unix::fs::lchown(&p, Some(uid), Some(gid))
+            .with_context(|| format!("chown {user}:{group} {}", p.display()))?;
+        if !meta.is_symlink() {
+            // chown cleared any setuid/setgid bit; rpm, too, sets the mode after the owner.
+            std::fs::set_permissions(&p, meta.permissions())?;
+        }
+    }
+    Ok(())
 }
 
 fn dnf_conf(plan: &Plan, reposdir: &Path) -> String {

@@ -6,6 +6,8 @@ pub mod cmd;
 pub mod dnf;
 pub mod overlay;
 mod pipeline;
+mod pkgcache;
 pub mod postprocess;
+mod rpmfiles;
 
-pub use pipeline::{compose, ComposeRequest, Outcome, KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE};
+pub use pipeline::{compose, CacheUse, ComposeRequest, Outcome, KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE};

@@ -11,6 +11,7 @@ use mxos_treefile::{automatic_version, Backend, InputHasher, Plan};
 use crate::apt;
 use crate::dnf::{Dnf, Resolution};
 use crate::overlay::Overlay;
+use crate::pkgcache::PackageCache;
 use crate::postprocess::{postprocess, Previous};
 
 /// Commit metadata keys MxOS owns; a treefile's `add-commit-metadata` may not set them.
@@ -41,6 +42,9 @@ pub struct ComposeRequest {
     pub mode: RepoMode,
     /// Scratch space; the installed root is built at `workdir/root`.
     pub workdir: PathBuf,
+    /// The dnf backend's package cache (a `bare` repo on the work dir's filesystem, so
+    /// roots are assembled by hard links); default `workdir/pkgcache`.
+    pub pkgcache: Option<PathBuf>,
     /// Where overlays live; default: `overlays/` beside the treefile's directory.
     pub overlays_dir: Option<PathBuf>,
     pub sign_key: Option<PathBuf>,
@@ -59,6 +63,8 @@ pub enum Outcome {
         version: Option<String>,
         packages: usize,
         signed: bool,
+        /// What the package cache saved (dnf trees).
+        cache: Option<CacheUse>,
     },
     Unchanged {
         reference: String,
@@ -154,12 +160,19 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         })
         .transpose()?;
 
-    let installed = match pending_dnf {
+    let (installed, cache) = match pending_dnf {
         Some((dnf, resolution)) => {
             std::fs::create_dir_all(&root)?;
-            dnf.install(&plan, &resolution, &root, timestamp)?
+            let cache = PackageCache::open(
+                &req
+                    .pkgcache
+                    .clone()
+                    .unwrap_or_else(|| req.workdir.join("pkgcache")),
+            )?;
+            let installed = dnf.install(&plan, &resolution, &root, timestamp, &cache)?;
+            (installed.nevras.clone(), Some((cache, installed)))
         }
-        None => packages.installed,
+        None => (packages.installed, None),
     };
     let previous = match &head {
         Some(h) => Previous {
@@ -196,7 +209,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         Some(v) => format!("MxOS {} {v}", plan.reference),
         None => format!("MxOS {}", plan.reference),
     };
-    let checksum = repo.commit_tree(&CommitRequest {
+    let report = repo.commit_tree_report(&CommitRequest {
         reference: &plan.reference,
         root: &root,
         layers: &layers,
@@ -204,7 +217,27 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         subject: &subject,
         metadata: &metadata,
         timestamp,
+        known: cache.as_ref().map(|(_, i)| &i.known),
     })?;
+    let checksum = report.checksum;
+    let cache = match cache {
+        None => None,
+        Some((cache, installed)) => {
+            let mut changed = installed.changed_links;
+            changed.extend(report.changed_links);
+            if !changed.is_empty() {
+                // The commit hashed those files from their content, so it is right; the
+                // cache's objects for them are not, and nothing tells which packages hold
+                // them: start over next time.
+                cache.discard()?;
+            }
+            Some(CacheUse {
+                imported: installed.imported,
+                reused_files: report.reused,
+                discarded_for: changed,
+            })
+        }
+    };
     if let Some(key) = &sign_key {
         mxos_sign::sign_commit(&repo, &checksum, key)?;
     }
@@ -215,7 +248,19 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         version,
         packages: installed.len(),
         signed: sign_key.is_some(),
+        cache,
     })
+}
+
+/// How much of a dnf compose came from the package cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheUse {
+    /// Packages unpacked by this compose; the others were checked out of the cache.
+    pub imported: usize,
+    /// Files whose checksum the commit took from the cache instead of reading them.
+    pub reused_files: usize,
+    /// The cache was deleted because these files were written through its links.
+    pub discarded_for: Vec<PathBuf>,
 }
 
 /// The inputs every backend shares: the canonical plan, the composer, the overlays.

@@ -8,6 +8,8 @@ use ostree::gio;
 use ostree::glib;
 use ostree::prelude::*;
 
+use crate::checkout::{CommitReport, KnownInodes};
+use crate::parallel::Reuse;
 use crate::{gerr, MetaValue, Repo};
 
 /// A commit of `root` with the trees of `layers` laid over it in order (later layers win).
@@ -20,6 +22,8 @@ pub struct CommitRequest<'a> {
     pub metadata: &'a BTreeMap<String, MetaValue>,
     /// Seconds since the epoch; callers pass a reproducible time, never "now".
     pub timestamp: u64,
+    /// Inodes of a package cache the root was checked out from (see [`crate::checkout`]).
+    pub known: Option<&'a KnownInodes>,
 }
 
 /// A standalone layer commit (e.g. an overlay): every file is owned by root, whoever owns
@@ -37,7 +41,13 @@ impl Repo {
     /// Writes the commit and moves the ref to it; nothing is visible unless all of it lands.
     /// Content objects are written from every core (see [`crate::parallel`]).
     pub fn commit_tree(&self, req: &CommitRequest) -> Result<String> {
-        self.commit_tree_with(req, Some(crate::parallel::default_threads()))
+        self.commit_tree_report(req).map(|r| r.checksum)
+    }
+
+    /// [`Repo::commit_tree`], also saying what the inode index of `req.known` saved and
+    /// which of its links were changed in place.
+    pub fn commit_tree_report(&self, req: &CommitRequest) -> Result<CommitReport> {
+        self.commit_tree_inner(req, Some(crate::parallel::default_threads()))
     }
 
     /// [`Repo::commit_tree`] through libostree's own single-threaded directory walk: the
@@ -48,13 +58,30 @@ impl Repo {
 
     /// `threads: None` is libostree's walk; `Some(n)` is our walk with n writer threads.
     pub fn commit_tree_with(&self, req: &CommitRequest, threads: Option<usize>) -> Result<String> {
-        self.in_transaction(req.reference, || {
+        self.commit_tree_inner(req, threads).map(|r| r.checksum)
+    }
+
+    fn commit_tree_inner(
+        &self,
+        req: &CommitRequest,
+        threads: Option<usize>,
+    ) -> Result<CommitReport> {
+        let mut reuse = Reuse::default();
+        let checksum = self.in_transaction(req.reference, || {
             let mtree = ostree::MutableTree::new();
             match threads {
-                Some(n) => crate::parallel::write_dir_to_mtree(&self.inner, req.root, &mtree, n)
+                Some(n) => {
+                    reuse = crate::parallel::write_dir_to_mtree(
+                        &self.inner,
+                        req.root,
+                        &mtree,
+                        n,
+                        req.known,
+                    )
                     .with_context(|| {
                         format!("writing {} into the repository", req.root.display())
-                    })?,
+                    })?
+                }
                 None => {
                     let modifier = ostree::RepoCommitModifier::new(
                         ostree::RepoCommitModifierFlags::SKIP_XATTRS,
@@ -85,6 +112,11 @@ impl Repo {
                     .with_context(|| format!("laying {layer} over the tree"))?;
             }
             self.finish_commit(&mtree, req.parent, req.subject, req.metadata, req.timestamp)
+        })?;
+        Ok(CommitReport {
+            checksum,
+            reused: reuse.reused,
+            changed_links: reuse.changed_links,
         })
     }
 

@@ -4,6 +4,7 @@
 //! Every other crate talks OSTree through the types here, so that libostree's GObject API,
 //! GVariant encodings and version quirks (Debian's libostree 2022.7) stay in one place.
 
+mod checkout;
 mod commit;
 mod container;
 mod deltas;
@@ -14,6 +15,7 @@ mod repository;
 mod signatures;
 mod sysroot;
 
+pub use checkout::{CommitReport, KnownInodes};
 pub use commit::{CommitRequest, LayerCommit};
 pub use container::{
     check_procfs, explain_procfs, Component, ContentMap, EncapsulateOptions, TreeFile,

@@ -19,6 +19,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use ostree::gio;
 use ostree::prelude::*;
 
+use crate::checkout::{KnownInodes, Lookup};
 use crate::gerr;
 
 /// A non-directory entry of the walked tree.
@@ -43,16 +44,25 @@ pub(crate) fn default_threads() -> usize {
         .unwrap_or(1)
 }
 
+/// What the writer learnt from the inode index while writing.
+#[derive(Default)]
+pub(crate) struct Reuse {
+    pub reused: usize,
+    pub changed_links: Vec<PathBuf>,
+}
+
 /// Writes `root` into `mtree` (which must be empty) without xattrs, as
 /// `write_directory_to_mtree` with `SKIP_XATTRS` does, using `threads` writer threads.
+/// Files `known` still vouches for are not read when the repo already has their object.
 pub(crate) fn write_dir_to_mtree(
     repo: &ostree::Repo,
     root: &Path,
     mtree: &ostree::MutableTree,
     threads: usize,
-) -> Result<()> {
+    known: Option<&KnownInodes>,
+) -> Result<Reuse> {
     let (dirs, leaves) = walk(root)?;
-    let checksums = write_leaves(repo, &leaves, threads.max(1))?;
+    let (checksums, reuse) = write_leaves(repo, &leaves, threads.max(1), known)?;
 
     // Directory nodes in walk order: a parent always comes before its children.
     let mut nodes: Vec<ostree::MutableTree> = Vec::with_capacity(dirs.len());
@@ -94,7 +104,7 @@ pub(crate) fn write_dir_to_mtree(
             .map_err(gerr)
             .with_context(|| format!("adding {} to the tree", leaf.path.display()))?;
     }
-    Ok(())
+    Ok(reuse)
 }
 
 /// Lists every directory (parents first) and every other entry under `root`.
@@ -157,13 +167,20 @@ fn walk(root: &Path) -> Result<(Vec<Dir>, Vec<Leaf>)> {
 }
 
 /// Writes every leaf's content object; returns checksums in `leaves` order.
-fn write_leaves(repo: &ostree::Repo, leaves: &[Leaf], threads: usize) -> Result<Vec<String>> {
+fn write_leaves(
+    repo: &ostree::Repo,
+    leaves: &[Leaf],
+    threads: usize,
+    known: Option<&KnownInodes>,
+) -> Result<(Vec<String>, Reuse)> {
     // Largest files first, so one big file started last does not leave the other cores idle.
     let mut order: Vec<usize> = (0..leaves.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(leaves[i].meta.len()));
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let results: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; leaves.len()]);
+    let reused = AtomicUsize::new(0);
+    let changed: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
     let threads = threads.min(leaves.len().max(1));
     std::thread::scope(|s| -> Result<()> {
         let mut handles = Vec::new();
@@ -171,6 +188,7 @@ fn write_leaves(repo: &ostree::Repo, leaves: &[Leaf], threads: usize) -> Result<
             // `ostree::Repo` is Send but not Sync: each thread holds its own reference.
             let repo = repo.clone();
             let (next, failed, results, order) = (&next, &failed, &results, &order);
+            let (reused, changed) = (&reused, &changed);
             handles.push(s.spawn(move || -> Result<()> {
                 let mut mine = Vec::new();
                 loop {
@@ -179,7 +197,30 @@ fn write_leaves(repo: &ostree::Repo, leaves: &[Leaf], threads: usize) -> Result<
                     }
                     let k = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&i) = order.get(k) else { break };
-                    match write_leaf(&repo, &leaves[i]) {
+                    let leaf = &leaves[i];
+                    let known = match known.filter(|_| leaf.meta.is_file()) {
+                        None => Lookup::Unknown,
+                        Some(k) => k.lookup(&leaf.meta),
+                    };
+                    let written = match known {
+                        Lookup::Same(c) => match has_file_object(&repo, c) {
+                            Ok(true) => {
+                                reused.fetch_add(1, Ordering::Relaxed);
+                                Ok(c.to_owned())
+                            }
+                            Ok(false) => write_leaf(&repo, leaf),
+                            Err(e) => Err(e),
+                        },
+                        Lookup::Changed => {
+                            changed
+                                .lock()
+                                .map_err(|_| anyhow!("writer thread panicked"))?
+                                .push(leaf.path.clone());
+                            write_leaf(&repo, leaf)
+                        }
+                        Lookup::Unknown => write_leaf(&repo, leaf),
+                    };
+                    match written {
                         Ok(c) => mine.push((i, c)),
                         Err(e) => {
                             failed.store(true, Ordering::Relaxed);
@@ -202,13 +243,30 @@ fn write_leaves(repo: &ostree::Repo, leaves: &[Leaf], threads: usize) -> Result<
         }
         Ok(())
     })?;
-    results
+    let checksums = results
         .into_inner()
         .map_err(|_| anyhow!("writer thread panicked"))?
         .into_iter()
         .zip(leaves)
         .map(|(c, l)| c.ok_or_else(|| anyhow!("{} was not written", l.path.display())))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    let mut changed_links = changed
+        .into_inner()
+        .map_err(|_| anyhow!("writer thread panicked"))?;
+    changed_links.sort();
+    Ok((
+        checksums,
+        Reuse {
+            reused: reused.into_inner(),
+            changed_links,
+        },
+    ))
+}
+
+fn has_file_object(repo: &ostree::Repo, checksum: &str) -> Result<bool> {
+    repo.has_object(ostree::ObjectType::File, checksum, gio::Cancellable::NONE)
+        .map_err(gerr)
+        .with_context(|| format!("looking up object {checksum}"))
 }
 
 fn write_leaf(repo: &ostree::Repo, leaf: &Leaf) -> Result<String> {

@@ -73,6 +73,7 @@ fn request<'a>(
         subject: "parallel",
         metadata: meta,
         timestamp: 1_764_374_400,
+        known: None,
     }
 }
 

@@ -38,6 +38,7 @@ fn commit(repo: &Repo, root: &Path, layers: &[String], parent: Option<&str>) -> 
         subject: "test",
         metadata: &meta,
         timestamp: 1_764_374_400,
+        known: None,
     })
     .unwrap()
 }

@@ -41,6 +41,16 @@ pub fn compose(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `mxos-compose`, expecting success; returns stdout and stderr (warnings).
+pub fn compose_with_stderr(args: &[&str]) -> (String, String) {
+    let out = exec(env!("CARGO_BIN_EXE_mxos-compose"), args, &[]);
+    assert!(out.status.success(), "{}", show("mxos-compose", args, &out));
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
 /// Runs `mxos-compose`, expecting failure; returns stderr.
 pub fn compose_fails(args: &[&str]) -> String {
     let out = exec(env!("CARGO_BIN_EXE_mxos-compose"), args, &[]);

@@ -5,7 +5,7 @@
 //! and applies them, in the order rpm-ostree uses (scripts see `/etc` where packages put it).
 
 mod boot;
-mod transforms;
+pub(crate) mod transforms;
 mod users;
 
 use std::collections::BTreeMap;
@@ -94,7 +94,11 @@ fn readonly_executables(dir: &Path) -> Result<()> {
             readonly_executables(&p)?;
         } else if m.is_file() && m.permissions().mode() & 0o111 != 0 {
             let mode = m.permissions().mode() & !0o222;
-            fs::set_permissions(&p, fs::Permissions::from_mode(mode))?;
+            if mode != m.permissions().mode() {
+                // A link into the package cache must not take the new mode with it.
+                crate::pkgcache::make_private(&p)?;
+                fs::set_permissions(&p, fs::Permissions::from_mode(mode))?;
+            }
         }
     }
     Ok(())

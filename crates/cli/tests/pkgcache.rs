@@ -1,0 +1,215 @@
+//! The dnf backend's package cache: a recompose unpacks only new packages, takes unchanged
+//! files' checksums from the cache, gives the commit a fresh compose would give, and a
+//! scriptlet that writes through a cache link costs the cache, never the commit.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::*;
+use mxos_tests::{FileEntry, PackageSpec};
+
+fn s(p: &Path) -> String {
+    p.to_str().unwrap().to_owned()
+}
+
+fn tree(treefile: &Path, repo: &Path, cache: &Path, extra: &[&str]) -> (String, String) {
+    let overlays = s(&workspace().join("overlays"));
+    let mut args = vec![
+        "tree",
+        treefile.to_str().unwrap(),
+        "--repo",
+        repo.to_str().unwrap(),
+        "--mode",
+        "archive",
+        "--cachedir",
+        cache.to_str().unwrap(),
+        "--overlays",
+        &overlays,
+    ];
+    args.extend_from_slice(extra);
+    compose_with_stderr(&args)
+}
+
+fn cache_line(stdout: &str) -> &str {
+    stdout
+        .lines()
+        .find(|l| l.starts_with("package cache: "))
+        .unwrap_or_else(|| panic!("no package cache line in: {stdout}"))
+}
+
+/// `ostree checkout` of an archive commit, then rpm's view of every packaged file.
+fn rpm_file_states(repo: &Path, commit: &str, dest: &Path) -> Vec<String> {
+    ostree(&["--repo", &s(repo), "checkout", "-U", commit, &s(dest)]);
+    let out = std::process::Command::new("rpm")
+        .args(["--root", &s(dest), "--dbpath", "/usr/lib/sysimage/rpm", "-qa"])
+        .args(["--qf", "[%{FILESTATES:fstate}\\n]"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mut states: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    states.sort();
+    states.dedup();
+    states
+}
+
+#[test]
+fn a_recompose_unpacks_only_the_changed_package_and_gives_the_fresh_commit() {
+    let (gen1, gen2) = (
+        mxos_tests::shared_demo_repo(1).unwrap(),
+        mxos_tests::shared_demo_repo(2).unwrap(),
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let tf1 = demo_treefile(&t.join("tf1"), &gen1, "");
+    let tf2 = demo_treefile(&t.join("tf2"), &gen2, "");
+
+    // One cache kept across both composes.
+    let (repo, cache) = (t.join("repo"), t.join("cache"));
+    let (out, _) = tree(&tf1, &repo, &cache, &[]);
+    assert_eq!(
+        cache_line(&out),
+        "package cache: 7 of 7 packages unpacked, 0 files taken from the cache unread"
+    );
+    let (out, err) = tree(&tf2, &repo, &cache, &[]);
+    // Only mxos-hello changed; the other packages' files that end up in the commit
+    // (busybox, os-release, greeting, two units, kernel, initramfs) are not read again.
+    assert_eq!(
+        cache_line(&out),
+        "package cache: 1 of 7 packages unpacked, 7 files taken from the cache unread"
+    );
+    assert!(!err.contains("warning"), "{err}");
+    let cached = committed(&out);
+
+    // The same history with a new, empty cache for every compose.
+    let fresh = t.join("fresh");
+    tree(&tf1, &fresh, &t.join("cache-a"), &[]);
+    let (out, _) = tree(&tf2, &fresh, &t.join("cache-b"), &[]);
+    // Every package unpacked; the files the build repo already holds are still not read.
+    assert_eq!(
+        cache_line(&out),
+        "package cache: 7 of 7 packages unpacked, 7 files taken from the cache unread"
+    );
+    assert_eq!(committed(&out), cached, "the cache changed the commit");
+
+    // The scriptlets ran against linked files without touching the cache's objects.
+    ostree(&["--repo", &s(&cache.join("pkgcache")), "fsck"]);
+    assert_eq!(
+        ostree(&["--repo", &s(&repo), "cat", &cached, "/usr/share/mxos-hello/post-ran"]),
+        "post ran for mxos-hello\n"
+    );
+    // rpm's database is the one of a normal install: no file left "net shared".
+    assert_eq!(
+        rpm_file_states(&repo, &cached, &t.join("co")),
+        vec!["normal"]
+    );
+}
+
+#[test]
+fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let mut pkgs: Vec<PackageSpec> = mxos_tests::demo_packages(1)
+        .into_iter()
+        .filter(|p| ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str()))
+        .collect();
+    let mut appender = PackageSpec::new("mxos-appender", "a %post that appends to its own file");
+    appender.requires = vec!["mxos-shell".into()];
+    appender.files = vec![FileEntry::File {
+        path: "/usr/share/mxos-appender-list".into(),
+        contents: b"one\n".to_vec(),
+        mode: 0o644,
+    }];
+    appender.post = Some("echo two >> /usr/share/mxos-appender-list".into());
+    let mut owned = PackageSpec::new("mxos-owned", "files owned by a user its %pre creates");
+    owned.requires = vec!["mxos-shell".into()];
+    owned.pre = Some(
+        "grep -q '^mxdaemon:' /etc/passwd || echo 'mxdaemon:x:250:250::/:/sbin/nologin' >> /etc/passwd\n\
+         grep -q '^mxdaemon:' /etc/group || echo 'mxdaemon:x:250:' >> /etc/group"
+            .into(),
+    );
+    owned.files = vec![
+        FileEntry::File {
+            path: "/usr/share/mxos-owned-data".into(),
+            contents: b"secret\n".to_vec(),
+            mode: 0o640,
+        },
+        FileEntry::File {
+            path: "/usr/bin/mxos-owned-helper".into(),
+            contents: b"#!/bin/sh\n".to_vec(),
+            mode: 0o2755,
+        },
+    ];
+    owned.owners = vec![
+        (
+            "/usr/share/mxos-owned-data".into(),
+            "mxdaemon".into(),
+            "mxdaemon".into(),
+        ),
+        (
+            "/usr/bin/mxos-owned-helper".into(),
+            "root".into(),
+            "mxdaemon".into(),
+        ),
+    ];
+    pkgs.push(appender);
+    pkgs.push(owned);
+    mxos_tests::build_repo(&t.join("rpms"), &pkgs).unwrap();
+    fs::create_dir_all(t.join("tf")).unwrap();
+    let tf = t.join("tf/links.yaml");
+    fs::write(
+        &tf,
+        "ref: mxos/test/links\nrepos: [links]\npackages: [mxos-filesystem, mxos-appender, mxos-owned, mxos-test-kernel]\n",
+    )
+    .unwrap();
+    fs::write(
+        t.join("tf/links.repo"),
+        format!("[links]\nbaseurl=file://{}\n", t.join("rpms").display()),
+    )
+    .unwrap();
+    let (repo, cache) = (t.join("repo"), t.join("cache"));
+
+    let (out, err) = tree(&tf, &repo, &cache, &[]);
+    assert_eq!(
+        cache_line(&out),
+        "package cache: 5 of 5 packages unpacked, 0 files taken from the cache unread"
+    );
+    assert!(
+        err.contains("warning: the package cache was deleted: scriptlets or postprocessing wrote in place to ")
+            && err.contains("/root/usr/share/mxos-appender-list (the commit hashed their new content)"),
+        "{err}"
+    );
+    assert!(!cache.join("pkgcache").exists(), "the written-through cache is still there");
+    let first = committed(&out);
+    let r = s(&repo);
+    assert_eq!(
+        ostree(&["--repo", &r, "cat", &first, "/usr/share/mxos-appender-list"]),
+        "one\ntwo\n"
+    );
+    // Owners from the rpm headers, by the ids %pre created; chown kept the setgid bit.
+    let listing = ostree(&["--repo", &r, "ls", &first, "/usr/share/mxos-owned-data", "/usr/bin/mxos-owned-helper"]);
+    assert!(listing.contains("-00640 250 250      7 /usr/share/mxos-owned-data"), "{listing}");
+    assert!(listing.contains("-02755 0 250     10 /usr/bin/mxos-owned-helper"), "{listing}");
+
+    // Starting from an empty cache again gives the same tree.
+    let (out, _) = tree(&tf, &repo, &cache, &["--force-nocache"]);
+    // busybox and the kernel's two files are in the build repo already; the appended list
+    // is hashed again, and the cache deleted again.
+    assert_eq!(
+        cache_line(&out),
+        "package cache: 5 of 5 packages unpacked, 3 files taken from the cache unread"
+    );
+    let show = |c: &str| {
+        ostree(&["--repo", &r, "show", c])
+            .lines()
+            .find(|l| l.starts_with("ContentChecksum:"))
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(show(&committed(&out)), show(&first));
+}
