@@ -43,7 +43,13 @@ fn cache_line(stdout: &str) -> &str {
 fn rpm_file_states(repo: &Path, commit: &str, dest: &Path) -> Vec<String> {
     ostree(&["--repo", &s(repo), "checkout", "-U", commit, &s(dest)]);
     let out = std::process::Command::new("rpm")
-        .args(["--root", &s(dest), "--dbpath", "/usr/lib/sysimage/rpm", "-qa"])
+        .args([
+            "--root",
+            &s(dest),
+            "--dbpath",
+            "/usr/lib/sysimage/rpm",
+            "-qa",
+        ])
         .args(["--qf", "[%{FILESTATES:fstate}\\n]"])
         .output()
         .unwrap();
@@ -100,7 +106,13 @@ fn a_recompose_unpacks_only_the_changed_package_and_gives_the_fresh_commit() {
     // The scriptlets ran against linked files without touching the cache's objects.
     ostree(&["--repo", &s(&cache.join("pkgcache")), "fsck"]);
     assert_eq!(
-        ostree(&["--repo", &s(&repo), "cat", &cached, "/usr/share/mxos-hello/post-ran"]),
+        ostree(&[
+            "--repo",
+            &s(&repo),
+            "cat",
+            &cached,
+            "/usr/share/mxos-hello/post-ran"
+        ]),
         "post ran for mxos-hello\n"
     );
     // rpm's database is the one of a normal install: no file left "net shared".
@@ -116,7 +128,9 @@ fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
     let t = tmp.path();
     let mut pkgs: Vec<PackageSpec> = mxos_tests::demo_packages(1)
         .into_iter()
-        .filter(|p| ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str()))
+        .filter(|p| {
+            ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str())
+        })
         .collect();
     let mut appender = PackageSpec::new("mxos-appender", "a %post that appends to its own file");
     appender.requires = vec!["mxos-shell".into()];
@@ -184,7 +198,10 @@ fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
             && err.contains("/root/usr/share/mxos-appender-list (the commit hashed their new content)"),
         "{err}"
     );
-    assert!(!cache.join("pkgcache").exists(), "the written-through cache is still there");
+    assert!(
+        !cache.join("pkgcache").exists(),
+        "the written-through cache is still there"
+    );
     let first = committed(&out);
     let r = s(&repo);
     assert_eq!(
@@ -192,9 +209,22 @@ fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
         "one\ntwo\n"
     );
     // Owners from the rpm headers, by the ids %pre created; chown kept the setgid bit.
-    let listing = ostree(&["--repo", &r, "ls", &first, "/usr/share/mxos-owned-data", "/usr/bin/mxos-owned-helper"]);
-    assert!(listing.contains("-00640 250 250      7 /usr/share/mxos-owned-data"), "{listing}");
-    assert!(listing.contains("-02755 0 250     10 /usr/bin/mxos-owned-helper"), "{listing}");
+    let listing = ostree(&[
+        "--repo",
+        &r,
+        "ls",
+        &first,
+        "/usr/share/mxos-owned-data",
+        "/usr/bin/mxos-owned-helper",
+    ]);
+    assert!(
+        listing.contains("-00640 250 250      7 /usr/share/mxos-owned-data"),
+        "{listing}"
+    );
+    assert!(
+        listing.contains("-02755 0 250     10 /usr/bin/mxos-owned-helper"),
+        "{listing}"
+    );
 
     // Starting from an empty cache again gives the same tree.
     let (out, _) = tree(&tf, &repo, &cache, &["--force-nocache"]);
@@ -212,4 +242,51 @@ fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
             .to_owned()
     };
     assert_eq!(show(&committed(&out)), show(&first));
+}
+
+#[test]
+fn an_unchanged_tree_is_recognised_before_dnf_runs_and_new_repo_metadata_is_resolved() {
+    let gen1 = mxos_tests::shared_demo_repo(1).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let rpms = t.join("rpms");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&gen1)
+        .arg(&rpms)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    let tf = demo_treefile(&t.join("tf"), &rpms, "");
+    let (repo, cache) = (t.join("repo"), t.join("cache"));
+    let (out, _) = tree(&tf, &repo, &cache, &[]);
+    let c1 = committed(&out);
+
+    // Same treefile, same repomd.xml: no dnf run at all (commands are traced as `+ ...`).
+    let (out, err) = tree(&tf, &repo, &cache, &[]);
+    assert_eq!(
+        out,
+        format!("no changes since {c1} (mxos/10/x86_64/demo)\n")
+    );
+    assert!(
+        !err.contains(" dnf "),
+        "dnf ran for an unchanged tree:\n{err}"
+    );
+
+    // New metadata for the same packages: dnf resolves, and finds the same inputs.
+    let createrepo = std::process::Command::new("createrepo_c")
+        .args(["--quiet", "--revision", "2"])
+        .arg(&rpms)
+        .status()
+        .unwrap();
+    assert!(createrepo.success());
+    let (out, err) = tree(&tf, &repo, &cache, &[]);
+    assert_eq!(
+        out,
+        format!("no changes since {c1} (mxos/10/x86_64/demo)\n")
+    );
+    assert!(
+        err.contains(" dnf "),
+        "dnf did not resolve new metadata:\n{err}"
+    );
 }

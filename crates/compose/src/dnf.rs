@@ -216,7 +216,10 @@ impl Dnf {
             .rpm_query(root)
             .args(["-qa", "--qf", rpmfiles::QUERY_FORMAT]))
         .context("listing package files")?;
-        apply_fixups(root, &rpmfiles::file_fixups(&String::from_utf8_lossy(&out.stdout)))?;
+        apply_fixups(
+            root,
+            &rpmfiles::file_fixups(&String::from_utf8_lossy(&out.stdout)),
+        )?;
         let changed_links = known.changed_links(root)?;
 
         let out = run(self.rpm_query(root).args(["-qa", "--qf", "%{NEVRA}\\n"]))
@@ -285,8 +288,7 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
             Ok(m) if m.is_dir() => {
                 // rpm leaves a directory another package still fills.
                 if std::fs::read_dir(&p)?.next().is_none() {
-                    std::fs::remove_dir(&p)
-                        .with_context(|| format!("removing {}", p.display()))?;
+                    std::fs::remove_dir(&p).with_context(|| format!("removing {}", p.display()))?;
                 }
             }
             Ok(_) => {
@@ -298,8 +300,11 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
     if fixups.owners.is_empty() {
         return Ok(());
     }
-    let users = rpmfiles::ids_by_name(&std::fs::read_to_string(root.join("etc/passwd")).unwrap_or_default());
-    let groups = rpmfiles::ids_by_name(&std::fs::read_to_string(root.join("etc/group")).unwrap_or_default());
+    let users = rpmfiles::ids_by_name(
+        &std::fs::read_to_string(root.join("etc/passwd")).unwrap_or_default(),
+    );
+    let groups =
+        rpmfiles::ids_by_name(&std::fs::read_to_string(root.join("etc/group")).unwrap_or_default());
     for (path, user, group) in &fixups.owners {
         let p = root.join(path.trim_start_matches('/'));
         if std::fs::symlink_metadata(&p).is_err() {
@@ -309,7 +314,9 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
         let uid = users.get(user).copied().unwrap_or(0);
         let gid = groups.get(group).copied().unwrap_or(0);
         if users.get(user).is_none() || groups.get(group).is_none() {
-            eprintln!("warning: {path}: owner {user}:{group} does not exist in the tree; using root");
+            eprintln!(
+                "warning: {path}: owner {user}:{group} does not exist in the tree; using root"
+            );
         }
         make_private(&p)?;
         let meta = std::fs::symlink_metadata(&p)?;
@@ -321,6 +328,72 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A fingerprint of the metadata every enabled repo publishes (`repodata/repomd.xml`, which
+/// holds the checksums of the package lists), fetched without dnf: with the plan, it decides
+/// what dnf would resolve, so an unchanged tree is recognised before resolving. `None` when
+/// a repo is only reachable through a metalink or mirrorlist, or a fetch fails: then dnf
+/// resolves, and reports what is wrong.
+pub fn metadata_fingerprint(plan: &Plan, work: &Path) -> Result<Option<String>> {
+    let Some(urls) = repomd_urls(plan) else {
+        return Ok(None);
+    };
+    std::fs::create_dir_all(work)?;
+    let mut hasher = blake3::Hasher::new();
+    for (id, url) in urls {
+        let dest = work.join(format!("repomd-{id}.xml"));
+        let fetched = Command::new("/usr/lib/apt/apt-helper")
+            .arg("download-file")
+            .arg(&url)
+            .arg(&dest)
+            .output();
+        if !fetched.is_ok_and(|o| o.status.success()) {
+            return Ok(None);
+        }
+        let bytes = std::fs::read(&dest).with_context(|| format!("reading {}", dest.display()))?;
+        hasher.update(id.as_bytes());
+        hasher.update(&[0]);
+        hasher.update(blake3::hash(&bytes).as_bytes());
+    }
+    Ok(Some(hasher.finalize().to_hex().to_string()))
+}
+
+/// `repomd.xml` URL of each repo the plan enables, from the first `baseurl` of its section
+/// with dnf's `$releasever`, `$basearch` and `$arch` filled in.
+fn repomd_urls(plan: &Plan) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    for id in &plan.repos {
+        let mut baseurl = None;
+        for f in &plan.repo_files {
+            let mut in_section = false;
+            for line in f.contents.lines() {
+                let l = line.trim();
+                if l.starts_with('[') && l.ends_with(']') {
+                    in_section = &l[1..l.len() - 1] == id;
+                } else if in_section {
+                    if let Some((k, v)) = l.split_once('=') {
+                        if k.trim() == "baseurl" {
+                            baseurl = v
+                                .split([',', ' '])
+                                .map(str::trim)
+                                .find(|u| !u.is_empty())
+                                .map(str::to_owned);
+                        }
+                    }
+                }
+            }
+        }
+        let url = baseurl?
+            .replace("$releasever", plan.releasever.as_deref().unwrap_or(""))
+            .replace("$basearch", &plan.basearch)
+            .replace("$arch", &plan.basearch);
+        out.push((
+            id.clone(),
+            format!("{}/repodata/repomd.xml", url.trim_end_matches('/')),
+        ));
+    }
+    Some(out)
 }
 
 fn dnf_conf(plan: &Plan, reposdir: &Path) -> String {
@@ -385,6 +458,46 @@ pub fn scriptlet_failures(stdout: &str, stderr: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plan_with_repos(repos: &[&str], repo_file: &str) -> Plan {
+        let t = tempfile::tempdir().unwrap();
+        std::fs::write(t.path().join("r.repo"), repo_file).unwrap();
+        let repo_list = repos.join(", ");
+        std::fs::write(
+            t.path().join("t.yaml"),
+            format!("ref: x\nreleasever: 10\nrepos: [{repo_list}]\npackages: [a]\n"),
+        )
+        .unwrap();
+        mxos_treefile::load(&t.path().join("t.yaml"), "x86_64").unwrap()
+    }
+
+    #[test]
+    fn repomd_urls_fill_in_dnf_variables_and_give_up_on_metalinks() {
+        let plan = plan_with_repos(
+            &["baseos", "local"],
+            "[baseos]\nbaseurl=https://mirror.example/$releasever-stream/BaseOS/$basearch/os/ https://other/\n\
+             [local]\nname=x\nbaseurl = file:///srv/rpms\n[meta]\nmetalink=https://m/?repo=x\n",
+        );
+        assert_eq!(
+            repomd_urls(&plan).unwrap(),
+            vec![
+                (
+                    "baseos".to_owned(),
+                    "https://mirror.example/10-stream/BaseOS/x86_64/os/repodata/repomd.xml"
+                        .to_owned()
+                ),
+                (
+                    "local".to_owned(),
+                    "file:///srv/rpms/repodata/repomd.xml".to_owned()
+                ),
+            ]
+        );
+        let plan = plan_with_repos(
+            &["local", "meta"],
+            "[local]\nbaseurl=file:///srv/rpms\n[meta]\nmetalink=https://m/?repo=x\n",
+        );
+        assert_eq!(repomd_urls(&plan), None);
+    }
 
     #[test]
     fn finds_scriptlet_warnings_dnf_ignores() {

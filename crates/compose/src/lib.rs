@@ -10,4 +10,6 @@ mod pkgcache;
 pub mod postprocess;
 mod rpmfiles;
 
-pub use pipeline::{compose, CacheUse, ComposeRequest, Outcome, KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE};
+pub use pipeline::{
+    compose, CacheUse, ComposeRequest, Outcome, KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE,
+};

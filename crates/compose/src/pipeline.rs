@@ -18,14 +18,16 @@ use crate::postprocess::{postprocess, Previous};
 pub const KEY_INPUTHASH: &str = "mxos.inputhash";
 pub const KEY_PACKAGES: &str = "mxos.packages";
 pub const KEY_TREEFILE: &str = "mxos.treefile";
-/// apt trees: hash of the plan, overlays and the suite's InRelease, checked before bootstrapping.
-pub const KEY_APT_PREHASH: &str = "mxos.apt.prehash";
+/// Hash of the plan, the overlays and the repositories' metadata (apt's InRelease, dnf's
+/// repomd.xml), checked before anything is resolved.
+pub const KEY_PREHASH: &str = "mxos.prehash";
 const RESERVED: &[&str] = &[
     "version",
     "ostree.bootable",
     KEY_INPUTHASH,
     KEY_PACKAGES,
     KEY_TREEFILE,
+    KEY_PREHASH,
 ];
 
 /// Bumping this re-composes every tree: postprocess output is an input too.
@@ -100,21 +102,25 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
     }
 
-    // apt resolves by installing, which takes minutes: first compare what decides the
-    // resolution (plan, overlays, the mirror's InRelease) with what built the head.
-    let apt_prehash = match plan.backend {
-        Backend::Apt => {
-            let mut h = base_hasher(&plan, &overlays);
-            h.add(
-                "apt-inrelease",
-                apt::release_fingerprint(&plan, &req.workdir)?.as_bytes(),
-            );
-            Some(h.finish().0)
+    // Resolving costs time that grows with the tree (apt installs to resolve, dnf downloads
+    // every package): first compare what decides the resolution (plan, overlays, the
+    // repositories' metadata) with what built the head.
+    let repo_metadata = match plan.backend {
+        Backend::Apt => Some((
+            "apt-inrelease",
+            apt::release_fingerprint(&plan, &req.workdir)?,
+        )),
+        Backend::Dnf => {
+            crate::dnf::metadata_fingerprint(&plan, &req.workdir)?.map(|f| ("dnf-repomd", f))
         }
-        Backend::Dnf => None,
     };
-    if let (Some(pre), Some(info)) = (&apt_prehash, &head_info) {
-        if !req.force && info.string(KEY_APT_PREHASH) == Some(pre.as_str()) {
+    let prehash = repo_metadata.map(|(label, fingerprint)| {
+        let mut h = base_hasher(&plan, &overlays);
+        h.add(label, fingerprint.as_bytes());
+        h.finish().0
+    });
+    if let (Some(pre), Some(info)) = (&prehash, &head_info) {
+        if !req.force && info.string(KEY_PREHASH) == Some(pre.as_str()) {
             return Ok(Outcome::Unchanged {
                 reference: plan.reference,
                 checksum: info.checksum.clone(),
@@ -164,8 +170,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         Some((dnf, resolution)) => {
             std::fs::create_dir_all(&root)?;
             let cache = PackageCache::open(
-                &req
-                    .pkgcache
+                &req.pkgcache
                     .clone()
                     .unwrap_or_else(|| req.workdir.join("pkgcache")),
             )?;
@@ -202,8 +207,8 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         MetaValue::Str(plan.treefile_name.clone()),
     );
     metadata.insert(KEY_PACKAGES.into(), MetaValue::StrList(installed.clone()));
-    if let Some(pre) = apt_prehash {
-        metadata.insert(KEY_APT_PREHASH.into(), MetaValue::Str(pre));
+    if let Some(pre) = prehash {
+        metadata.insert(KEY_PREHASH.into(), MetaValue::Str(pre));
     }
     let subject = match &version {
         Some(v) => format!("MxOS {} {v}", plan.reference),

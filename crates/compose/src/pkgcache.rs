@@ -115,8 +115,8 @@ impl PackageCache {
     /// Lays the package commits into `root` by hard links, then copies the directories
     /// that get edited in place (see [`COPIED_DIRS`]).
     pub fn assemble(&self, assembly: &Assembly, root: &Path) -> Result<()> {
-        let root = std::path::absolute(root)
-            .with_context(|| format!("resolving {}", root.display()))?;
+        let root =
+            std::path::absolute(root).with_context(|| format!("resolving {}", root.display()))?;
         for commit in &assembly.commits {
             self.repo.checkout_union(commit, &root)?;
         }
@@ -193,8 +193,7 @@ fn unpack(rpm: &Path, dir: &Path) -> Result<()> {
 /// Replaces `path` by a copy of itself if it is a hard link, so that writing, `chmod` or
 /// `chown` on it changes this tree only, never the cache object it is linked to.
 pub fn make_private(path: &Path) -> Result<()> {
-    let meta =
-        fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let meta = fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if !meta.is_file() || meta.nlink() < 2 {
         return Ok(());
     }

@@ -43,7 +43,12 @@ pub fn file_fixups(query_output: &str) -> FileFixups {
         }
     }
     let mut remove: Vec<String> = skipped.difference(&installed).cloned().collect();
-    remove.sort_by(|a, b| b.matches('/').count().cmp(&a.matches('/').count()).then(a.cmp(b)));
+    remove.sort_by(|a, b| {
+        b.matches('/')
+            .count()
+            .cmp(&a.matches('/').count())
+            .then(a.cmp(b))
+    });
     FileFixups {
         remove,
         owners: owners.into_iter().map(|(p, (u, g))| (p, u, g)).collect(),

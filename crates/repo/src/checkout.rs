@@ -156,8 +156,8 @@ impl Repo {
         }
         let objects = self.path().join("objects");
         let mut by_inode = HashMap::new();
-        for prefix in std::fs::read_dir(&objects)
-            .with_context(|| format!("listing {}", objects.display()))?
+        for prefix in
+            std::fs::read_dir(&objects).with_context(|| format!("listing {}", objects.display()))?
         {
             let prefix = prefix?;
             let Some(hi) = prefix.file_name().to_str().map(str::to_owned) else {
