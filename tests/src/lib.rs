@@ -3,6 +3,7 @@
 //! Everything here shells out to the real tools (rpmbuild, createrepo_c, nginx) so the
 //! crates under test see the same artefacts they will see in production.
 
+pub mod bulk;
 pub mod cmd;
 pub mod demo;
 pub mod lock;
@@ -10,6 +11,7 @@ pub mod nginx;
 pub mod registry;
 pub mod rpms;
 
+pub use bulk::bulk_packages;
 pub use cmd::run;
 pub use demo::{build_demo_repo, demo_packages, shared_demo_repo};
 pub use lock::with_file_lock;

@@ -31,6 +31,9 @@ pub struct PackageSpec {
     pub pre: Option<String>,
     /// Body of the `%post` scriptlet (sh).
     pub post: Option<String>,
+    /// Other scriptlet sections, verbatim: (header such as
+    /// `%transfiletriggerin -- /usr/lib/x`, body).
+    pub scriptlets: Vec<(String, String)>,
     /// (path, user, group) for payload entries not owned by root, as `%attr` names them.
     pub owners: Vec<(String, String, String)>,
     /// `false` builds for x86_64, for packages that carry binaries.
@@ -85,6 +88,7 @@ impl PackageSpec {
             files: Vec::new(),
             pre: None,
             post: None,
+            scriptlets: Vec::new(),
             owners: Vec::new(),
             buildarch_noarch: true,
         }
@@ -135,6 +139,9 @@ impl PackageSpec {
         }
         if let Some(post) = &self.post {
             let _ = writeln!(s, "%post\n{}\n", escape_macros(post.trim_end()));
+        }
+        for (header, body) in &self.scriptlets {
+            let _ = writeln!(s, "{header}\n{}\n", escape_macros(body.trim_end()));
         }
         let _ = writeln!(s, "%files");
         for entry in &self.files {
@@ -194,7 +201,8 @@ impl PackageSpec {
             for n in [user, group] {
                 ensure!(
                     !n.is_empty()
-                        && n.chars().all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)),
+                        && n.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)),
                     "package {}: owner {n:?} of {path} is not a plain user or group name",
                     self.name
                 );

@@ -26,6 +26,15 @@ const PACKAGES: &[(&str, &str)] = &[
         "rpm and rpmbuild: installing and building test packages",
     ),
     ("dnf", "the RPM package backend"),
+    (
+        "rpm2cpio",
+        "unpacks each RPM once into the compose package cache",
+    ),
+    ("cpio", "extracts rpm2cpio's payload stream"),
+    (
+        "apt",
+        "apt-helper fetches InRelease and repomd.xml for the no-change checks",
+    ),
     ("createrepo-c", "repo metadata for test packages"),
     (
         "bubblewrap",

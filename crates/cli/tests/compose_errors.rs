@@ -49,7 +49,7 @@ fn failing_post_scriptlet_fails_the_compose_and_commits_nothing() {
     .unwrap();
     let err = compose_fails(&["tree", &s(&tf), "--repo", &s(&t.join("repo"))]);
     assert!(
-        err.contains("error: package scriptlets failed (dnf only warns; MxOS refuses the tree):"),
+        err.contains("error: package scriptlets failed (rpm only warns; MxOS refuses the tree):"),
         "{err}"
     );
     assert!(

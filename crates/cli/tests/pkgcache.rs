@@ -290,3 +290,60 @@ fn an_unchanged_tree_is_recognised_before_dnf_runs_and_new_repo_metadata_is_reso
         "dnf did not resolve new metadata:\n{err}"
     );
 }
+
+#[test]
+fn file_triggers_fire_on_files_of_packages_that_have_no_scriptlets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let mut pkgs: Vec<PackageSpec> = mxos_tests::demo_packages(1)
+        .into_iter()
+        .filter(|p| {
+            ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str())
+        })
+        .collect();
+    // Like ldconfig's trigger in glibc: it lists what lands under a directory.
+    let mut host = PackageSpec::new("mxos-plugin-host", "indexes plugins with a file trigger");
+    host.requires = vec!["mxos-shell".into()];
+    host.files = vec![FileEntry::Dir {
+        path: "/usr/lib/mxos-plugins".into(),
+        mode: 0o755,
+    }];
+    host.scriptlets = vec![(
+        "%transfiletriggerin -- /usr/lib/mxos-plugins".into(),
+        "/usr/bin/busybox sort > /usr/share/mxos-plugins.index".into(),
+    )];
+    let mut plugin = PackageSpec::new("mxos-plugin-a", "a plugin without any scriptlet");
+    plugin.requires = vec!["mxos-filesystem".into()];
+    plugin.files = vec![FileEntry::File {
+        path: "/usr/lib/mxos-plugins/a.so".into(),
+        contents: b"plugin a\n".to_vec(),
+        mode: 0o755,
+    }];
+    pkgs.push(host);
+    pkgs.push(plugin);
+    mxos_tests::build_repo(&t.join("rpms"), &pkgs).unwrap();
+    fs::create_dir_all(t.join("tf")).unwrap();
+    let tf = t.join("tf/plugins.yaml");
+    fs::write(
+        &tf,
+        "ref: mxos/test/plugins\nrepos: [plugins]\npackages: [mxos-plugin-host, mxos-plugin-a, mxos-test-kernel]\n",
+    )
+    .unwrap();
+    fs::write(
+        t.join("tf/plugins.repo"),
+        format!("[plugins]\nbaseurl=file://{}\n", t.join("rpms").display()),
+    )
+    .unwrap();
+    let repo = t.join("repo");
+    let (out, _) = tree(&tf, &repo, &t.join("cache"), &[]);
+    assert_eq!(
+        ostree(&[
+            "--repo",
+            &s(&repo),
+            "cat",
+            &committed(&out),
+            "/usr/share/mxos-plugins.index"
+        ]),
+        "/usr/lib/mxos-plugins/a.so\n"
+    );
+}

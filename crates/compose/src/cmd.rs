@@ -8,15 +8,20 @@ use anyhow::{bail, Context, Result};
 /// last lines of its output, which is where dnf, rpm and scripts say what went wrong.
 pub fn run(cmd: &mut Command) -> Result<Output> {
     let line = command_line(cmd);
-    eprintln!("+ {line}");
-    let out = cmd
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("starting `{line}`"))?;
+    let out = run_unchecked(cmd)?;
     if !out.status.success() {
         bail!("`{line}` failed ({}):\n{}", out.status, tail(&out, 25));
     }
     Ok(out)
+}
+
+/// [`run`] for a caller that reads the output before judging the exit status.
+pub fn run_unchecked(cmd: &mut Command) -> Result<Output> {
+    let line = command_line(cmd);
+    eprintln!("+ {line}");
+    cmd.stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("starting `{line}`"))
 }
 
 /// The last `n` lines of stderr, or of stdout when stderr is empty.

@@ -26,7 +26,20 @@ pub struct ResolvedPackage {
     pub file: PathBuf,
     /// blake3 of the .rpm file: a rebuilt package with the same NEVRA still changes the hash.
     pub checksum: String,
+    /// Has install-time scriptlets or triggers, so it must go through an rpm transaction.
+    pub scripted: bool,
 }
+
+/// BUILDTIME, a tab, then one `s` per install-time scriptlet or trigger the header carries
+/// (a `-p` program without a body counts too).
+const HEADER_QUERY: &str = concat!(
+    "%{BUILDTIME}\\t",
+    "%|PRETRANS?{s}|%|PRETRANSPROG?{s}|%|PREIN?{s}|%|PREINPROG?{s}|",
+    "%|POSTIN?{s}|%|POSTINPROG?{s}|%|POSTTRANS?{s}|%|POSTTRANSPROG?{s}|",
+    "%|TRIGGERSCRIPTS?{s}|%|TRIGGERSCRIPTPROG?{s}|",
+    "%|FILETRIGGERSCRIPTS?{s}|%|FILETRIGGERSCRIPTPROG?{s}|",
+    "%|TRANSFILETRIGGERSCRIPTS?{s}|%|TRANSFILETRIGGERSCRIPTPROG?{s}|\\n"
+);
 
 /// The exact set of packages a plan resolves to today.
 #[derive(Debug, Clone)]
@@ -61,7 +74,7 @@ impl Dnf {
         std::fs::write(dir.join("dnf.conf"), dnf_conf(plan, &dir.join("repos.d")))
             .context("writing dnf.conf")?;
         let dnf = Dnf { dir };
-        dnf.write_macros(None)?;
+        dnf.write_macros()?;
         Ok(dnf)
     }
 
@@ -115,36 +128,51 @@ impl Dnf {
         if files.is_empty() {
             bail!("dnf resolved no packages for {}", plan.packages.join(" "));
         }
+        let out = run(Command::new("rpm")
+            .args(["-qp", "--nosignature", "--qf", HEADER_QUERY])
+            .args(&files))?;
+        let headers = String::from_utf8_lossy(&out.stdout);
+        let headers: Vec<&str> = headers.lines().collect();
+        if headers.len() != files.len() {
+            bail!(
+                "rpm described {} of the {} resolved packages:\n{}",
+                headers.len(),
+                files.len(),
+                headers.join("\n")
+            );
+        }
         let mut packages = Vec::new();
-        for file in files {
+        let mut newest_buildtime = 0;
+        for (file, header) in files.into_iter().zip(headers) {
+            let (buildtime, scripts) = header.split_once('\t').unwrap_or((header, ""));
+            newest_buildtime = newest_buildtime.max(buildtime.trim().parse::<u64>().unwrap_or(0));
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             packages.push(ResolvedPackage {
                 checksum: blake3::hash(&bytes).to_hex().to_string(),
+                scripted: !scripts.is_empty(),
                 file,
             });
         }
-        let out = run(Command::new("rpm")
-            .args(["-qp", "--nosignature", "--qf", "%{BUILDTIME}\\n"])
-            .args(packages.iter().map(|p| &p.file)))?;
-        let newest_buildtime = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.trim().parse::<u64>().ok())
-            .max()
-            .unwrap_or(0);
         Ok(Resolution {
             packages,
             newest_buildtime,
         })
     }
 
-    /// Installs exactly the resolved set into `root`, assembled from the package cache:
-    /// payloads come from hard-linked cache checkouts, and the real dnf and rpm run the
-    /// transaction with every path marked net-shared (`%_netsharedpath`), so scriptlets and
-    /// triggers run as in any install while rpm writes no file. The database is then
-    /// written again by `rpm --justdb`, so its file states are the ones of a normal install
-    /// and `rpm -V` works on the image. `epoch` becomes rpm's install time, so the rpmdb
-    /// comes out byte-identical for identical inputs.
+    /// Installs exactly the resolved set into `root`, assembled from the package cache.
+    ///
+    /// Payloads come from hard-linked cache checkouts; rpm never unpacks them. Packages
+    /// without install-time scriptlets or triggers are entered into the database with
+    /// `rpm --justdb`. The others go through a real rpm transaction in which every path is
+    /// net-shared (`%_netsharedpath`): their scriptlets run as in any install and file
+    /// triggers fire on the files already there, while rpm writes no file (it still reads
+    /// their payloads, the one cost that grows with them). Finally the database is written
+    /// again by `rpm --justdb` for the whole set, so every file state is the one of a normal
+    /// install and `rpm -V` works on the image. `epoch` becomes rpm's install time, so the
+    /// rpmdb comes out byte-identical for identical inputs. Package digests were checked
+    /// against the repo metadata when dnf downloaded them, so rpm is told not to re-read
+    /// whole packages to check them again.
     pub fn install(
         &self,
         plan: &Plan,
@@ -159,59 +187,22 @@ impl Dnf {
         for d in ["dev", "proc"] {
             std::fs::create_dir_all(root.join(d))?;
         }
-        self.write_macros(Some(&net_shared_paths(root)?))?;
-        // Scriptlets need a real /dev and /proc in the root; bwrap gives them without
-        // touching the host's mounts. `env` carries dnf's environment into the sandbox.
-        let mut cmd = Command::new("bwrap");
-        cmd.args(["--bind", "/", "/", "--dev"])
-            .arg(root.join("dev"))
-            .arg("--proc")
-            .arg(root.join("proc"))
-            .args(["--", "env"])
-            .arg(format!("SOURCE_DATE_EPOCH={epoch}"));
-        for (k, v) in self.env() {
-            let mut kv = k;
-            kv.push("=");
-            kv.push(v);
-            cmd.arg(kv);
+        let (scripted, plain): (Vec<&ResolvedPackage>, Vec<&ResolvedPackage>) =
+            resolution.packages.iter().partition(|p| p.scripted);
+        if !plain.is_empty() {
+            self.justdb(root, epoch, &plain, false)
+                .context("entering the packages without scriptlets into the rpm database")?;
         }
-        cmd.arg("dnf")
-            .args(self.args(plan, root))
-            .args(["--disablerepo=*", "install"])
-            .args(resolution.packages.iter().map(|p| &p.file));
-        let out = run(&mut cmd).context("installing packages with dnf")?;
-        let failures = scriptlet_failures(
-            &String::from_utf8_lossy(&out.stdout),
-            &String::from_utf8_lossy(&out.stderr),
-        );
-        if !failures.is_empty() {
-            bail!(
-                "package scriptlets failed (dnf only warns; MxOS refuses the tree):\n{}",
-                failures.join("\n")
-            );
+        if !scripted.is_empty() {
+            self.run_scriptlets(root, epoch, &scripted)?;
         }
         let dbdir = root.join(RPMDB_DIR);
-        if !dbdir.join("rpmdb.sqlite").exists() {
-            bail!(
-                "dnf finished but left no rpmdb at /{RPMDB_DIR}; the `%_dbpath` macro did not apply"
-            );
-        }
-        self.write_macros(None)?;
         std::fs::remove_dir_all(&dbdir)
             .and_then(|()| std::fs::create_dir_all(&dbdir))
             .with_context(|| format!("clearing {}", dbdir.display()))?;
-        let mut justdb = Command::new("rpm");
-        justdb
-            .envs(self.env())
-            .env("SOURCE_DATE_EPOCH", epoch.to_string())
-            .arg("--root")
-            .arg(root)
-            .args(["-i", "--justdb", "--nodeps", "--noscripts", "--notriggers"]);
-        if !plan.documentation {
-            justdb.arg("--excludedocs");
-        }
-        justdb.args(resolution.packages.iter().map(|p| &p.file));
-        run(&mut justdb).context("writing the rpm database (rpm --justdb)")?;
+        let all: Vec<&ResolvedPackage> = resolution.packages.iter().collect();
+        self.justdb(root, epoch, &all, !plan.documentation)
+            .context("writing the rpm database (rpm --justdb)")?;
         let out = run(self
             .rpm_query(root)
             .args(["-qa", "--qf", rpmfiles::QUERY_FORMAT]))
@@ -237,6 +228,79 @@ impl Dnf {
         })
     }
 
+    /// `rpm -i --justdb`: database entries only, no files, no scriptlets.
+    fn justdb(
+        &self,
+        root: &Path,
+        epoch: u64,
+        packages: &[&ResolvedPackage],
+        exclude_docs: bool,
+    ) -> Result<()> {
+        let mut cmd = self.rpm_query(root);
+        cmd.env("SOURCE_DATE_EPOCH", epoch.to_string()).args([
+            "-i",
+            "--justdb",
+            "--nodeps",
+            "--noscripts",
+            "--notriggers",
+            "--nodigest",
+            "--nosignature",
+        ]);
+        if exclude_docs {
+            cmd.arg("--excludedocs");
+        }
+        run(cmd.args(packages.iter().map(|p| &p.file))).map(drop)
+    }
+
+    /// The rpm transaction that runs the scriptlets and triggers of `packages` over the
+    /// assembled root, writing no file; a failing scriptlet fails the compose.
+    fn run_scriptlets(&self, root: &Path, epoch: u64, packages: &[&ResolvedPackage]) -> Result<()> {
+        // Scriptlets need a real /dev and /proc in the root; bwrap gives them without
+        // touching the host's mounts. `env` carries rpm's environment into the sandbox.
+        let mut cmd = Command::new("bwrap");
+        cmd.args(["--bind", "/", "/", "--dev"])
+            .arg(root.join("dev"))
+            .arg("--proc")
+            .arg(root.join("proc"))
+            .args(["--", "env"])
+            .arg(format!("SOURCE_DATE_EPOCH={epoch}"));
+        for (k, v) in self.env() {
+            let mut kv = k;
+            kv.push("=");
+            kv.push(v);
+            cmd.arg(kv);
+        }
+        cmd.arg("rpm")
+            .arg("--root")
+            .arg(root)
+            .args(["--dbpath", &format!("/{RPMDB_DIR}")])
+            .arg("--define")
+            .arg(format!("_netsharedpath {}", net_shared_paths(root)?))
+            .args(["-i", "--nodigest", "--nosignature"])
+            .args(packages.iter().map(|p| &p.file));
+        let out =
+            crate::cmd::run_unchecked(&mut cmd).context("running package scriptlets with rpm")?;
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        let failures = scriptlet_failures(&stdout, &stderr);
+        if !failures.is_empty() {
+            bail!(
+                "package scriptlets failed (rpm only warns; MxOS refuses the tree):\n{}",
+                failures.join("\n")
+            );
+        }
+        if !out.status.success() {
+            bail!(
+                "rpm failed running package scriptlets ({}):\n{}",
+                out.status,
+                crate::cmd::tail(&out, 20)
+            );
+        }
+        Ok(())
+    }
+
     fn rpm_query(&self, root: &Path) -> Command {
         let mut cmd = Command::new("rpm");
         cmd.envs(self.env())
@@ -246,13 +310,13 @@ impl Dnf {
         cmd
     }
 
-    /// Our rpm macros: the rpmdb location, and during the transaction the net-shared paths.
-    fn write_macros(&self, net_shared: Option<&str>) -> Result<()> {
-        let mut text = format!("%_dbpath /{RPMDB_DIR}\n");
-        if let Some(paths) = net_shared {
-            let _ = writeln!(text, "%_netsharedpath {paths}");
-        }
-        std::fs::write(self.dir.join("home/.rpmmacros"), text).context("writing .rpmmacros")
+    /// Our rpm macros: where the rpmdb lives in MxOS trees.
+    fn write_macros(&self) -> Result<()> {
+        std::fs::write(
+            self.dir.join("home/.rpmmacros"),
+            format!("%_dbpath /{RPMDB_DIR}\n"),
+        )
+        .context("writing .rpmmacros")
     }
 }
 
@@ -313,7 +377,7 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
         // As rpm does: an owner the scriptlets did not create falls back to root.
         let uid = users.get(user).copied().unwrap_or(0);
         let gid = groups.get(group).copied().unwrap_or(0);
-        if users.get(user).is_none() || groups.get(group).is_none() {
+        if !users.contains_key(user) || !groups.contains_key(group) {
             eprintln!(
                 "warning: {path}: owner {user}:{group} does not exist in the tree; using root"
             );

@@ -4,12 +4,30 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/gen-1 if stale, prints its path)";
+const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/gen-1 if stale, prints its path)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("demo-repo") => demo_repo(&args[1..]),
+        Some("bulk-repo") => {
+            let [dir, source, megabytes, packages] = &args[1..] else {
+                bail!("{USAGE}");
+            };
+            let megabytes: u64 = megabytes
+                .parse()
+                .with_context(|| format!("MEGABYTES {megabytes:?} is not a number"))?;
+            let packages: usize = packages
+                .parse()
+                .with_context(|| format!("PACKAGES {packages:?} is not a number"))?;
+            let pkgs = mxos_tests::bulk_packages(
+                std::path::Path::new(source),
+                megabytes * 1_000_000,
+                packages,
+            )?;
+            mxos_tests::build_repo(std::path::Path::new(dir), &pkgs)
+                .with_context(|| format!("building bulk repo in {dir}"))
+        }
         Some("shared-demo-repo") => {
             println!("{}", mxos_tests::shared_demo_repo(1)?.display());
             Ok(())
