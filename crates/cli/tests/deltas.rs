@@ -13,6 +13,22 @@ use common::*;
 const REF: &str = "mxos/10/x86_64/demo";
 
 /// Access log lines written after the first `skip` bytes.
+/// Part 0 of the one published delta between two commits (libostree names such a delta's
+/// directory `FROM-TO`; a from-scratch delta's has no dash).
+fn delta_part(public: &Path) -> std::path::PathBuf {
+    let mut found = Vec::new();
+    for prefix in fs::read_dir(public.join("deltas")).unwrap() {
+        for d in fs::read_dir(prefix.unwrap().path()).unwrap() {
+            let d = d.unwrap().path();
+            if d.file_name().unwrap().to_string_lossy().contains('-') {
+                found.push(d.join("0"));
+            }
+        }
+    }
+    assert_eq!(found.len(), 1, "{found:?}");
+    found.pop().unwrap()
+}
+
 fn requests_since(log: &str, skip: usize) -> Vec<String> {
     log[skip..].lines().map(str::to_owned).collect()
 }
@@ -163,6 +179,23 @@ fn publish_generates_deltas_device_pulls_them_prune_keeps_refs_working() {
         ostree(&["--repo", &s(&public), "rev-parse", REF]).trim(),
         c3
     );
+
+    // A delta part altered on the server: the device refuses it and stays on v2.
+    let part = delta_part(&public);
+    let original = fs::read(&part).unwrap();
+    let mut altered = original.clone();
+    let mid = altered.len() / 2;
+    altered[mid] ^= 0xff;
+    fs::write(&part, &altered).unwrap();
+    let err = update_fails(&sysroot, &["upgrade"]);
+    assert!(
+        err.contains(&format!(
+            "caused by: pulling {REF} from mxos\n  caused by: Data is corrupt"
+        )),
+        "{err}"
+    );
+    assert_eq!(deployments(&sysroot), vec![c2.clone(), c1.clone()]);
+    fs::write(&part, &original).unwrap();
 
     // The pruned repo still serves: the device (on v2) upgrades through the v2 → v3 delta,
     // checking the re-signed summary and the commit's signature as always.

@@ -1,9 +1,10 @@
-//! The dnf backend: resolve the plan's packages against its repos, then install exactly
-//! that resolved set into a fresh root with the real dnf and rpm.
+//! The dnf backend: the real dnf resolves the plan's packages against its repos, then
+//! exactly that resolved set becomes a root, assembled from the package cache, with the real
+//! rpm writing its database and running its scriptlets.
 //!
 //! Debian's dnf/rpm need help to build a CentOS-style root (see DESIGN.md): the rpmdb path
 //! comes from a private `~/.rpmmacros`, scriptlets need a real `/dev` and `/proc` (bwrap),
-//! and a failing `%post` is only a warning to dnf, so its output is checked here.
+//! and a failing `%post` is only a warning to rpm, so its output is checked here.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
