@@ -65,7 +65,8 @@ fn commits_older_than_the_cutoff_go_with_their_deltas_and_the_head_stays() {
     assert_eq!(repo.static_deltas().unwrap(), vec![d_new.clone()]);
     let summary = fs::read(public.join("summary")).unwrap();
     let sig = fs::read(public.join("summary.sig")).unwrap();
-    let signer = mxos_sign::verify_summary(&summary, &sig, &[public_key.clone()]).unwrap();
+    let signer =
+        mxos_sign::verify_summary(&summary, &sig, std::slice::from_ref(&public_key)).unwrap();
     assert!(
         signer == public_key,
         "the summary is not signed by the publish key"
