@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::*;
 use mxos_tests::{FileEntry, PackageSpec};
@@ -30,6 +30,36 @@ fn tree(treefile: &Path, repo: &Path, cache: &Path, extra: &[&str]) -> (String, 
     ];
     args.extend_from_slice(extra);
     compose_with_stderr(&args)
+}
+
+/// A repo of the demo's filesystem, shell and kernel plus `extra`, and a treefile `name`
+/// installing `packages` (and the kernel) from it.
+fn small_tree(t: &Path, name: &str, extra: Vec<PackageSpec>, packages: &[&str]) -> PathBuf {
+    let mut pkgs: Vec<PackageSpec> = mxos_tests::demo_packages(1)
+        .into_iter()
+        .filter(|p| {
+            ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str())
+        })
+        .collect();
+    pkgs.extend(extra);
+    let rpms = t.join("rpms");
+    mxos_tests::build_repo(&rpms, &pkgs).unwrap();
+    fs::create_dir_all(t.join("tf")).unwrap();
+    let tf = t.join(format!("tf/{name}.yaml"));
+    fs::write(
+        &tf,
+        format!(
+            "ref: mxos/test/{name}\nrepos: [{name}]\npackages: [{}, mxos-test-kernel]\n",
+            packages.join(", ")
+        ),
+    )
+    .unwrap();
+    fs::write(
+        t.join(format!("tf/{name}.repo")),
+        format!("[{name}]\nbaseurl=file://{}\n", rpms.display()),
+    )
+    .unwrap();
+    tf
 }
 
 fn cache_line(stdout: &str) -> &str {
@@ -126,12 +156,6 @@ fn a_recompose_unpacks_only_the_changed_package_and_gives_the_fresh_commit() {
 fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
-    let mut pkgs: Vec<PackageSpec> = mxos_tests::demo_packages(1)
-        .into_iter()
-        .filter(|p| {
-            ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str())
-        })
-        .collect();
     let mut appender = PackageSpec::new("mxos-appender", "a %post that appends to its own file");
     appender.requires = vec!["mxos-shell".into()];
     appender.files = vec![FileEntry::File {
@@ -171,21 +195,12 @@ fn a_scriptlet_writing_through_a_cache_link_costs_the_cache_not_the_commit() {
             "mxdaemon".into(),
         ),
     ];
-    pkgs.push(appender);
-    pkgs.push(owned);
-    mxos_tests::build_repo(&t.join("rpms"), &pkgs).unwrap();
-    fs::create_dir_all(t.join("tf")).unwrap();
-    let tf = t.join("tf/links.yaml");
-    fs::write(
-        &tf,
-        "ref: mxos/test/links\nrepos: [links]\npackages: [mxos-filesystem, mxos-appender, mxos-owned, mxos-test-kernel]\n",
-    )
-    .unwrap();
-    fs::write(
-        t.join("tf/links.repo"),
-        format!("[links]\nbaseurl=file://{}\n", t.join("rpms").display()),
-    )
-    .unwrap();
+    let tf = small_tree(
+        t,
+        "links",
+        vec![appender, owned],
+        &["mxos-filesystem", "mxos-appender", "mxos-owned"],
+    );
     let (repo, cache) = (t.join("repo"), t.join("cache"));
 
     let (out, err) = tree(&tf, &repo, &cache, &[]);
@@ -295,12 +310,6 @@ fn an_unchanged_tree_is_recognised_before_dnf_runs_and_new_repo_metadata_is_reso
 fn file_triggers_fire_on_files_of_packages_that_have_no_scriptlets() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
-    let mut pkgs: Vec<PackageSpec> = mxos_tests::demo_packages(1)
-        .into_iter()
-        .filter(|p| {
-            ["mxos-filesystem", "mxos-shell", "mxos-test-kernel"].contains(&p.name.as_str())
-        })
-        .collect();
     // Like ldconfig's trigger in glibc: it lists what lands under a directory.
     let mut host = PackageSpec::new("mxos-plugin-host", "indexes plugins with a file trigger");
     host.requires = vec!["mxos-shell".into()];
@@ -319,21 +328,12 @@ fn file_triggers_fire_on_files_of_packages_that_have_no_scriptlets() {
         contents: b"plugin a\n".to_vec(),
         mode: 0o755,
     }];
-    pkgs.push(host);
-    pkgs.push(plugin);
-    mxos_tests::build_repo(&t.join("rpms"), &pkgs).unwrap();
-    fs::create_dir_all(t.join("tf")).unwrap();
-    let tf = t.join("tf/plugins.yaml");
-    fs::write(
-        &tf,
-        "ref: mxos/test/plugins\nrepos: [plugins]\npackages: [mxos-plugin-host, mxos-plugin-a, mxos-test-kernel]\n",
-    )
-    .unwrap();
-    fs::write(
-        t.join("tf/plugins.repo"),
-        format!("[plugins]\nbaseurl=file://{}\n", t.join("rpms").display()),
-    )
-    .unwrap();
+    let tf = small_tree(
+        t,
+        "plugins",
+        vec![host, plugin],
+        &["mxos-plugin-host", "mxos-plugin-a"],
+    );
     let repo = t.join("repo");
     let (out, _) = tree(&tf, &repo, &t.join("cache"), &[]);
     assert_eq!(
