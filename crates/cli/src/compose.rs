@@ -217,8 +217,13 @@ fn run(cli: Cli) -> Result<()> {
                     );
                     if let Some(c) = cache {
                         println!(
-                            "package cache: {} of {packages} packages unpacked, {} files taken from the cache unread",
-                            c.imported, c.reused_files
+                            "package cache: {} of {packages} packages unpacked, {} files taken from the cache unread{}",
+                            c.imported,
+                            c.reused_files,
+                            match c.forgotten {
+                                0 => String::new(),
+                                n => format!("; removed {n} unused for 30 days"),
+                            }
                         );
                         if !c.discarded_for.is_empty() {
                             eprintln!(

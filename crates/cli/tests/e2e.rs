@@ -272,7 +272,13 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
     );
     let sneak = |repo: &Path| {
         ostree(&["--repo", &s(repo), "pull-local", &s(&build), REF]);
+        let summary = repo.join("summary");
+        let before = fs::metadata(&summary).and_then(|m| m.modified()).ok();
         ostree(&["--repo", &s(repo), "summary", "-u"]);
+        // nginx validates caches by whole seconds: a summary rewritten within the second
+        // the device last fetched it (same size: only a checksum changed) would be answered
+        // with 304, and the device would never see the sneaked commit at all.
+        mxos_repo::newer_than(&summary, before).unwrap();
     };
     sneak(&public);
     let err = update_fails(&sysroot, &["upgrade"]);

@@ -150,6 +150,28 @@ fn a_recompose_unpacks_only_the_changed_package_and_gives_the_fresh_commit() {
         rpm_file_states(&repo, &cached, &t.join("co")),
         vec!["normal"]
     );
+
+    // A month later: what no compose used for 30 days (v1's mxos-hello) leaves the cache.
+    let pkgcache = s(&cache.join("pkgcache"));
+    let pkg_refs = || ostree(&["--repo", &pkgcache, "refs"]).lines().count();
+    assert_eq!(pkg_refs(), 8);
+    let month_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(40 * 86_400);
+    for f in fs::read_dir(cache.join("pkgcache/refs/heads/mxos/pkg")).unwrap() {
+        fs::File::options()
+            .write(true)
+            .open(f.unwrap().path())
+            .unwrap()
+            .set_modified(month_ago)
+            .unwrap();
+    }
+    let (out, _) = tree(&tf2, &repo, &cache, &["--force-nocache"]);
+    // Nothing to unpack, and now mxos-hello's two files come from the cache too.
+    assert_eq!(
+        cache_line(&out),
+        "package cache: 0 of 7 packages unpacked, 9 files taken from the cache unread; removed 1 unused for 30 days"
+    );
+    assert_eq!(pkg_refs(), 7);
+    ostree(&["--repo", &pkgcache, "fsck"]);
 }
 
 #[test]

@@ -230,7 +230,10 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         Some((cache, installed)) => {
             let mut changed = installed.changed_links;
             changed.extend(report.changed_links);
-            if !changed.is_empty() {
+            let mut forgotten = 0;
+            if changed.is_empty() {
+                forgotten = cache.forget_unused(crate::pkgcache::KEEP_UNUSED)?;
+            } else {
                 // The commit hashed those files from their content, so it is right; the
                 // cache's objects for them are not, and nothing tells which packages hold
                 // them: start over next time.
@@ -240,6 +243,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
                 imported: installed.imported,
                 reused_files: report.reused,
                 discarded_for: changed,
+                forgotten,
             })
         }
     };
@@ -266,6 +270,8 @@ pub struct CacheUse {
     pub reused_files: usize,
     /// The cache was deleted because these files were written through its links.
     pub discarded_for: Vec<PathBuf>,
+    /// Packages dropped from the cache after 30 days without a compose using them.
+    pub forgotten: usize,
 }
 
 /// The inputs every backend shares: the canonical plan, the composer, the overlays.

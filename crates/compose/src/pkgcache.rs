@@ -72,7 +72,10 @@ impl PackageCache {
         for pkg in packages {
             let reference = reference(pkg);
             let commit = match self.repo.resolve(&reference)? {
-                Some(c) => c,
+                Some(c) => {
+                    self.repo.touch_ref(&reference)?;
+                    c
+                }
                 None => {
                     imported += 1;
                     self.import(pkg, &reference, scratch)?
@@ -129,6 +132,26 @@ impl PackageCache {
         Ok(())
     }
 
+    /// Drops the packages no compose used for `unused_for`, and the objects only they held,
+    /// so a cache fed by daily composes does not keep every version it ever saw. Returns how
+    /// many packages went.
+    pub fn forget_unused(&self, unused_for: std::time::Duration) -> Result<usize> {
+        let cutoff = std::time::SystemTime::now() - unused_for;
+        let mut forgotten = 0;
+        for (reference, _) in self.repo.refs()? {
+            if reference.starts_with(REF_PREFIX) && self.repo.ref_touched(&reference)? < cutoff {
+                self.repo.set_ref(&reference, None)?;
+                forgotten += 1;
+            }
+        }
+        if forgotten > 0 {
+            self.repo
+                .prune_unreachable()
+                .context("pruning the package cache")?;
+        }
+        Ok(forgotten)
+    }
+
     /// The cache's objects by inode, for the commit to skip re-reading linked files.
     pub fn known_inodes(&self) -> Result<KnownInodes> {
         self.repo.known_inodes()
@@ -146,8 +169,13 @@ impl PackageCache {
 /// The cache ref of a package: its file's blake3, so a rebuilt package with the same NEVRA
 /// is imported again, and no NEVRA character (`+`, `~`, `:`) has to be escaped.
 fn reference(pkg: &ResolvedPackage) -> String {
-    format!("mxos/pkg/{}", pkg.checksum)
+    format!("{REF_PREFIX}{}", pkg.checksum)
 }
+
+const REF_PREFIX: &str = "mxos/pkg/";
+
+/// How long a package may go unused before a compose drops it from the cache.
+pub const KEEP_UNUSED: std::time::Duration = std::time::Duration::from_secs(30 * 86_400);
 
 /// `rpm2cpio FILE | cpio -idm` into `dir`, with both exit statuses checked.
 fn unpack(rpm: &Path, dir: &Path) -> Result<()> {

@@ -140,6 +140,25 @@ impl Repo {
         Ok(refs)
     }
 
+    /// When a local ref was last set or [`Repo::touch_ref`]ed: its file's mtime (libostree
+    /// keeps each ref in its own file under `refs/heads`).
+    pub fn ref_touched(&self, reference: &str) -> Result<std::time::SystemTime> {
+        let file = self.path.join("refs/heads").join(reference);
+        std::fs::metadata(&file)
+            .and_then(|m| m.modified())
+            .with_context(|| format!("reading {}", file.display()))
+    }
+
+    /// Marks a local ref as used now, for [`Repo::ref_touched`].
+    pub fn touch_ref(&self, reference: &str) -> Result<()> {
+        let file = self.path.join("refs/heads").join(reference);
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .with_context(|| format!("touching {}", file.display()))
+    }
+
     /// Regenerates the `summary` file (refs, commit sizes, deltas) as `ostree summary -u` does.
     pub fn regenerate_summary(&self) -> Result<()> {
         let summary = self.path.join("summary");
