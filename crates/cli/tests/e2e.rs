@@ -358,6 +358,9 @@ fn same_inputs_give_the_same_commit_in_different_work_dirs() {
         &s(&t.join("a")),
         "--workdir",
         &s(&t.join("wa")),
+        // The work dir must share the package cache's filesystem (hard links).
+        "--cachedir",
+        &s(&t.join("cache")),
         "--overlays",
         &overlays,
     ]));
@@ -371,6 +374,8 @@ fn same_inputs_give_the_same_commit_in_different_work_dirs() {
         "archive",
         "--workdir",
         &s(&t.join("work-b")),
+        "--cachedir",
+        &s(&t.join("cache")),
         "--overlays",
         &overlays,
     ]));

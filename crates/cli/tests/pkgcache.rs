@@ -369,3 +369,47 @@ fn file_triggers_fire_on_files_of_packages_that_have_no_scriptlets() {
         "/usr/lib/mxos-plugins/a.so\n"
     );
 }
+
+#[test]
+fn a_work_dir_off_the_cache_filesystem_is_refused_with_the_fix() {
+    // /dev/shm is a tmpfs on every Debian machine; the cache is on the disk.
+    let shm = Path::new("/dev/shm");
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let work = tempfile::tempdir_in(shm).unwrap();
+    let dev = |p: &Path| std::os::unix::fs::MetadataExt::dev(&fs::metadata(p).unwrap());
+    assert_ne!(
+        dev(shm),
+        dev(t),
+        "the test needs /dev/shm on another filesystem"
+    );
+    let gen1 = mxos_tests::shared_demo_repo(1).unwrap();
+    let tf = demo_treefile(&t.join("tf"), &gen1, "");
+    let repo = t.join("repo");
+    let overlays = s(&workspace().join("overlays"));
+    let err = compose_fails(&[
+        "tree",
+        &s(&tf),
+        "--repo",
+        &s(&repo),
+        "--cachedir",
+        &s(&t.join("cache")),
+        "--workdir",
+        &s(work.path()),
+        "--overlays",
+        &overlays,
+    ]);
+    assert!(
+        err.contains(&format!(
+            "{}/root and {}/pkgcache are on different filesystems, so a root cannot be assembled from hard links into the package cache; put the work dir on the cache's filesystem (e.g. inside --cachedir)",
+            work.path().display(),
+            t.join("cache").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        ostree(&["--repo", &s(&repo), "refs"]),
+        "",
+        "nothing may be committed"
+    );
+}
