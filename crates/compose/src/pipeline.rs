@@ -34,7 +34,7 @@ const RESERVED: &[&str] = &[
 const COMPOSER_ID: &str = concat!(
     "mxos-compose ",
     env!("CARGO_PKG_VERSION"),
-    " postprocess v1"
+    " postprocess v2 (rpmdb by rpm --justdb)"
 );
 
 pub struct ComposeRequest {
