@@ -42,7 +42,8 @@ enum Command {
         /// Keep it on the cache's filesystem: roots are assembled by hard links.
         #[arg(long)]
         workdir: Option<PathBuf>,
-        /// Where the package cache lives between composes (dnf trees; safe to delete).
+        /// What dnf trees keep between composes: the package cache and dnf's repo
+        /// metadata (safe to delete at any time).
         #[arg(long, default_value = "/var/cache/mxos/compose")]
         cachedir: PathBuf,
         /// Directory holding overlays (default: ../overlays from the treefile's directory).
@@ -188,7 +189,7 @@ fn run(cli: Cli) -> Result<()> {
                 repo,
                 mode: RepoMode::parse(&mode)?,
                 workdir,
-                pkgcache: Some(cachedir.join("pkgcache")),
+                cachedir: Some(cachedir),
                 overlays_dir: overlays,
                 sign_key,
                 force: force_nocache,

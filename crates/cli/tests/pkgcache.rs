@@ -326,6 +326,32 @@ fn an_unchanged_tree_is_recognised_before_dnf_runs_and_new_repo_metadata_is_reso
         err.contains(" dnf "),
         "dnf did not resolve new metadata:\n{err}"
     );
+
+    // The repo updated in place (same URL, mxos-hello 1.0 → 1.1): dnf's kept metadata is
+    // checked against the new repomd.xml, so the update is seen at once.
+    let gen2 = mxos_tests::shared_demo_repo(2).unwrap();
+    fs::remove_file(rpms.join("mxos-hello-1.0-1.noarch.rpm")).unwrap();
+    fs::copy(
+        gen2.join("mxos-hello-1.1-1.noarch.rpm"),
+        rpms.join("mxos-hello-1.1-1.noarch.rpm"),
+    )
+    .unwrap();
+    let createrepo = std::process::Command::new("createrepo_c")
+        .args(["--quiet", "--revision", "3"])
+        .arg(&rpms)
+        .status()
+        .unwrap();
+    assert!(createrepo.success());
+    let (out, _) = tree(&tf, &repo, &cache, &[]);
+    let c2 = committed(&out);
+    let packages = ostree(&[
+        "--repo",
+        &s(&repo),
+        "show",
+        "--print-metadata-key=mxos.packages",
+        &c2,
+    ]);
+    assert!(packages.contains("'mxos-hello-1.1-1.noarch'"), "{packages}");
 }
 
 #[test]

@@ -53,20 +53,24 @@ pub struct Resolution {
 /// The private dnf configuration of one compose.
 pub struct Dnf {
     dir: PathBuf,
+    resolve_root: PathBuf,
 }
 
 impl Dnf {
     /// Writes the configuration under `work/dnf`: the treefile's `.repo` files only (never
-    /// the host's), and the options the plan asks for.
-    pub fn prepare(plan: &Plan, work: &Path) -> Result<Dnf> {
+    /// the host's), and the options the plan asks for. dnf resolves in `resolve_root`, an
+    /// empty root whose `/var/cache/dnf` keeps repo metadata from one compose to the next.
+    pub fn prepare(plan: &Plan, work: &Path, resolve_root: &Path) -> Result<Dnf> {
         let dir = work.join("dnf");
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
         }
-        for sub in ["repos.d", "home", "resolve-root", "packages"] {
+        for sub in ["repos.d", "home", "packages"] {
             std::fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("creating {}", dir.join(sub).display()))?;
         }
+        std::fs::create_dir_all(resolve_root)
+            .with_context(|| format!("creating {}", resolve_root.display()))?;
         check_repos(plan)?;
         for f in &plan.repo_files {
             std::fs::write(dir.join("repos.d").join(&f.name), &f.contents)
@@ -74,7 +78,10 @@ impl Dnf {
         }
         std::fs::write(dir.join("dnf.conf"), dnf_conf(plan, &dir.join("repos.d")))
             .context("writing dnf.conf")?;
-        let dnf = Dnf { dir };
+        let dnf = Dnf {
+            dir,
+            resolve_root: resolve_root.to_owned(),
+        };
         dnf.write_macros()?;
         Ok(dnf)
     }
@@ -111,12 +118,15 @@ impl Dnf {
         let pkgdir = self.dir.join("packages");
         let mut cmd = Command::new("dnf");
         cmd.envs(self.env())
-            .args(self.args(plan, &self.dir.join("resolve-root")))
+            .args(self.args(plan, &self.resolve_root))
             .arg("--disablerepo=*");
         for r in &plan.repos {
             cmd.arg(format!("--enablerepo={r}"));
         }
-        cmd.args(["install", "--downloadonly", "--destdir"])
+        // The metadata cache outlives the compose: `--refresh` makes dnf check every repo's
+        // repomd.xml now (lists are fetched again only when it changed), whenever the
+        // cache was last written, even a moment ago.
+        cmd.args(["--refresh", "install", "--downloadonly", "--destdir"])
             .arg(&pkgdir)
             .args(&plan.packages);
         run(&mut cmd).context("resolving packages with dnf")?;

@@ -44,9 +44,10 @@ pub struct ComposeRequest {
     pub mode: RepoMode,
     /// Scratch space; the installed root is built at `workdir/root`.
     pub workdir: PathBuf,
-    /// The dnf backend's package cache (a `bare` repo on the work dir's filesystem, so
-    /// roots are assembled by hard links); default `workdir/pkgcache`.
-    pub pkgcache: Option<PathBuf>,
+    /// Where what outlives one compose is kept (dnf trees): the package cache `pkgcache` (a
+    /// `bare` repo that must share the work dir's filesystem, since roots are assembled by
+    /// hard links) and dnf's repo metadata `dnf-root`. Default: the work dir.
+    pub cachedir: Option<PathBuf>,
     /// Where overlays live; default: `overlays/` beside the treefile's directory.
     pub overlays_dir: Option<PathBuf>,
     pub sign_key: Option<PathBuf>,
@@ -132,9 +133,15 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     // before any expensive step if the ref's head was built from the same inputs.
     let (packages, pending_dnf) = match plan.backend {
         Backend::Dnf => {
-            let dnf = Dnf::prepare(&plan, &req.workdir)?;
+            let cachedir = req.cachedir.as_deref().unwrap_or(&req.workdir);
+            // Taken first: it also makes concurrent composes take turns on dnf's metadata.
+            let cache = PackageCache::open(&cachedir.join("pkgcache"))?;
+            let dnf = Dnf::prepare(&plan, &req.workdir, &cachedir.join("dnf-root"))?;
             let resolution = dnf.resolve(&plan)?;
-            (PackageSet::from_dnf(&resolution), Some((dnf, resolution)))
+            (
+                PackageSet::from_dnf(&resolution),
+                Some((dnf, resolution, cache)),
+            )
         }
         Backend::Apt => {
             let installed = apt::install(&plan, &root, req.source_date_epoch)?;
@@ -167,13 +174,8 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         .transpose()?;
 
     let (installed, cache) = match pending_dnf {
-        Some((dnf, resolution)) => {
+        Some((dnf, resolution, cache)) => {
             std::fs::create_dir_all(&root)?;
-            let cache = PackageCache::open(
-                &req.pkgcache
-                    .clone()
-                    .unwrap_or_else(|| req.workdir.join("pkgcache")),
-            )?;
             let installed = dnf.install(&plan, &resolution, &root, timestamp, &cache)?;
             (installed.nevras.clone(), Some((cache, installed)))
         }
