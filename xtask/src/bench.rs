@@ -83,6 +83,9 @@ pub fn run_bench() -> Result<()> {
                 .arg("init")
                 .arg(format!("--repo={}", reference_repo.display()))
                 .arg(format!("--mode={mode}")))?;
+            // Each run starts with nothing left to write back: otherwise whichever tool runs
+            // second pays for the first one's dirty pages (and for the deleted repos).
+            run(&mut Command::new("sync"))?;
             theirs_runs.push(timed(
                 Command::new("ostree")
                     .arg("commit")
@@ -92,6 +95,7 @@ pub fn run_bench() -> Result<()> {
                     .arg("--no-xattrs")
                     .arg("--timestamp=2025-11-29T00:00:00Z"),
             )?);
+            run(&mut Command::new("sync"))?;
             ours_runs.push(timed(
                 Command::new(bin.join("mxos-compose"))
                     .arg("commit-dir")
@@ -307,8 +311,9 @@ pub fn run_bench() -> Result<()> {
 fn render(machine: &str, rows: &[Row], archive: f64, bare: f64) -> String {
     let mut s = String::from(
         "# Performance\n\n\
-         Written by `cargo xtask bench` (release build). Each ratio compares two runs made in \
-         the same bench on the same input, one after the other, with a warm page cache. The \
+         Written by `cargo xtask bench` (release build). Each ratio compares runs made in \
+         the same bench on the same input, one after the other, with a warm page cache and, \
+         for commits, nothing left to write back when each run starts (`sync`). The \
          numbers are measured, not asserted by any test; re-run the bench to refresh them.\n\n\
          ## Machine\n\n",
     );
