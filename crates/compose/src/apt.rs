@@ -122,13 +122,7 @@ pub fn release_fingerprint(plan: &Plan, work: &Path) -> Result<String> {
         .trim_end_matches('/');
     let url = format!("{mirror}/dists/{suite}/InRelease");
     std::fs::create_dir_all(work)?;
-    let dest = work.join("InRelease");
-    run(Command::new("/usr/lib/apt/apt-helper")
-        .arg("download-file")
-        .arg(&url)
-        .arg(&dest))
-    .with_context(|| format!("fetching {url}"))?;
-    let bytes = std::fs::read(&dest).with_context(|| format!("reading {}", dest.display()))?;
+    let bytes = crate::cmd::fetch(&url, &work.join("InRelease"))?;
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 

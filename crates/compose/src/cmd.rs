@@ -1,5 +1,6 @@
 //! The one way this crate runs a program: logged, stdin closed, stderr's tail in the error.
 
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use anyhow::{bail, Context, Result};
@@ -22,6 +23,17 @@ pub fn run_unchecked(cmd: &mut Command) -> Result<Output> {
     cmd.stdin(Stdio::null())
         .output()
         .with_context(|| format!("starting `{line}`"))
+}
+
+/// Downloads `url` (http, https or file) to `dest` with apt's own fetcher, which every
+/// Debian build host has, and returns the bytes.
+pub fn fetch(url: &str, dest: &Path) -> Result<Vec<u8>> {
+    run(Command::new("/usr/lib/apt/apt-helper")
+        .arg("download-file")
+        .arg(url)
+        .arg(dest))
+    .with_context(|| format!("fetching {url}"))?;
+    std::fs::read(dest).with_context(|| format!("reading {}", dest.display()))
 }
 
 /// The last `n` lines of stderr, or of stdout when stderr is empty.

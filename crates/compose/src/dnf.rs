@@ -214,17 +214,15 @@ impl Dnf {
         let all: Vec<&ResolvedPackage> = resolution.packages.iter().collect();
         self.justdb(root, epoch, &all, !plan.documentation)
             .context("writing the rpm database (rpm --justdb)")?;
-        let out = run(self
-            .rpm_query(root)
-            .args(["-qa", "--qf", rpmfiles::QUERY_FORMAT]))
-        .context("listing package files")?;
+        let out = run(self.rpm(root).args(["-qa", "--qf", rpmfiles::QUERY_FORMAT]))
+            .context("listing package files")?;
         apply_fixups(
             root,
             &rpmfiles::file_fixups(&String::from_utf8_lossy(&out.stdout)),
         )?;
         let changed_links = known.changed_links(root)?;
 
-        let out = run(self.rpm_query(root).args(["-qa", "--qf", "%{NEVRA}\\n"]))
+        let out = run(self.rpm(root).args(["-qa", "--qf", "%{NEVRA}\\n"]))
             .context("listing installed packages")?;
         let mut nevras: Vec<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
@@ -247,7 +245,7 @@ impl Dnf {
         packages: &[&ResolvedPackage],
         exclude_docs: bool,
     ) -> Result<()> {
-        let mut cmd = self.rpm_query(root);
+        let mut cmd = self.rpm(root);
         cmd.env("SOURCE_DATE_EPOCH", epoch.to_string()).args([
             "-i",
             "--justdb",
@@ -312,7 +310,8 @@ impl Dnf {
         Ok(())
     }
 
-    fn rpm_query(&self, root: &Path) -> Command {
+    /// rpm working on `root`'s database, with our macros.
+    fn rpm(&self, root: &Path) -> Command {
         let mut cmd = Command::new("rpm");
         cmd.envs(self.env())
             .arg("--root")
@@ -417,16 +416,9 @@ pub fn metadata_fingerprint(plan: &Plan, work: &Path) -> Result<Option<String>> 
     std::fs::create_dir_all(work)?;
     let mut hasher = blake3::Hasher::new();
     for (id, url) in urls {
-        let dest = work.join(format!("repomd-{id}.xml"));
-        let fetched = Command::new("/usr/lib/apt/apt-helper")
-            .arg("download-file")
-            .arg(&url)
-            .arg(&dest)
-            .output();
-        if !fetched.is_ok_and(|o| o.status.success()) {
+        let Ok(bytes) = crate::cmd::fetch(&url, &work.join(format!("repomd-{id}.xml"))) else {
             return Ok(None);
-        }
-        let bytes = std::fs::read(&dest).with_context(|| format!("reading {}", dest.display()))?;
+        };
         hasher.update(id.as_bytes());
         hasher.update(&[0]);
         hasher.update(blake3::hash(&bytes).as_bytes());

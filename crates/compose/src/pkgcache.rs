@@ -61,10 +61,6 @@ impl PackageCache {
         })
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     /// The cache's commit of every package, importing the ones it lacks (in `scratch`).
     pub fn ensure_all(&self, packages: &[ResolvedPackage], scratch: &Path) -> Result<Assembly> {
         let mut commits = Vec::with_capacity(packages.len());
