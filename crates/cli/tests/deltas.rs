@@ -46,42 +46,17 @@ fn publish_generates_deltas_device_pulls_them_prune_keeps_refs_working() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let s = |p: &Path| p.to_str().unwrap().to_owned();
-    let ws = workspace();
     let (build, public, sysroot) = (t.join("build"), t.join("public"), t.join("sysroot"));
     let key = s(&t.join("mxos.secret"));
     compose(&["keygen", &s(&t.join("mxos"))]);
-    let overlays = s(&ws.join("overlays"));
     let compose_tree = |dir: &str, rpms: &Path, extra: &str| {
         let tree = demo_treefile(&t.join(dir), rpms, extra);
-        committed(&compose(&[
-            "tree",
-            &s(&tree),
-            "--repo",
-            &s(&build),
-            "--sign-key",
-            &key,
-            "--overlays",
-            &overlays,
-        ]))
+        committed(&compose_signed(&tree, &build, Path::new(&key)))
     };
     fs::create_dir_all(&public).unwrap();
     let nginx = mxos_tests::Nginx::serve(&public).unwrap();
     let url = nginx.url();
-    let publish = |extra: &[&str]| {
-        let mut args = vec![
-            "publish",
-            "--repo",
-            build.to_str().unwrap(),
-            "--to",
-            public.to_str().unwrap(),
-            "--sign-key",
-            &key,
-            "--url",
-            &url,
-        ];
-        args.extend_from_slice(extra);
-        compose(&args)
-    };
+    let publish = |extra: &[&str]| publish(&build, &public, Path::new(&key), &url, extra);
     let summary = || ostree(&["--repo", &s(&public), "summary", "--view"]);
 
     // v1: nothing to make a delta from yet.

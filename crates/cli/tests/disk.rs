@@ -34,28 +34,14 @@ fn composed(t: &Path, with_boot: bool) -> (std::path::PathBuf, std::path::PathBu
     let (build, public) = (t.join("build"), t.join("public"));
     compose(&["keygen", &s(&t.join("k"))]);
     let key = s(&t.join("k.secret"));
-    let overlays = s(&workspace().join("overlays"));
-    let c = committed(&compose(&[
-        "tree",
-        &s(&tree),
-        "--repo",
-        &s(&build),
-        "--sign-key",
-        &key,
-        "--overlays",
-        &overlays,
-    ]));
-    compose(&[
-        "publish",
-        "--repo",
-        &s(&build),
-        "--to",
-        &s(&public),
-        "--sign-key",
-        &key,
-        "--url",
+    let c = committed(&compose_signed(&tree, &build, Path::new(&key)));
+    publish(
+        &build,
+        &public,
+        Path::new(&key),
         "http://mirror.escuela.invalid/mxos",
-    ]);
+        &[],
+    );
     (build, public.join("mxos.conf"), c)
 }
 

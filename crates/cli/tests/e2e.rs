@@ -36,16 +36,7 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
 
     // v1 from the real demo treefile.
     let v1_tree = demo_treefile(&t.join("v1"), &gen1, "");
-    let out = compose(&[
-        "tree",
-        &s(&v1_tree),
-        "--repo",
-        &s(&build),
-        "--sign-key",
-        &s(&key),
-        "--overlays",
-        &overlays,
-    ]);
+    let out = compose_signed(&v1_tree, &build, &key);
     let c1 = committed(&out);
     assert!(
         out.contains("version 10.20251129.0, 7 packages, signed"),
@@ -81,17 +72,7 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
     fs::create_dir_all(&public).unwrap();
     let nginx = mxos_tests::Nginx::serve(&public).unwrap();
     let url = nginx.url();
-    let out = compose(&[
-        "publish",
-        "--repo",
-        &s(&build),
-        "--to",
-        &s(&public),
-        "--sign-key",
-        &s(&key),
-        "--url",
-        &url,
-    ]);
+    let out = publish(&build, &public, &key, &url, &[]);
     assert!(out.contains(&format!("published {REF} = {c1}")), "{out}");
     let conf = fs::read_to_string(public.join("mxos.conf")).unwrap();
     assert!(conf.contains(&format!("url={url}\n")), "{conf}");
@@ -180,30 +161,11 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
 
     // v2: one package changed.
     let v2_tree = demo_treefile(&t.join("v2"), &gen2, "");
-    let c2 = committed(&compose(&[
-        "tree",
-        &s(&v2_tree),
-        "--repo",
-        &s(&build),
-        "--sign-key",
-        &s(&key),
-        "--overlays",
-        &overlays,
-    ]));
+    let c2 = committed(&compose_signed(&v2_tree, &build, &key));
     assert_ne!(c1, c2);
     let parent = ostree(&["--repo", &s(&build), "rev-parse", &format!("{c2}^")]);
     assert_eq!(parent.trim(), c1);
-    compose(&[
-        "publish",
-        "--repo",
-        &s(&build),
-        "--to",
-        &s(&public),
-        "--sign-key",
-        &s(&key),
-        "--url",
-        &url,
-    ]);
+    publish(&build, &public, &key, &url, &[]);
     assert!(
         ostree(&["--repo", &s(&public), "show", &c1]).contains("10.20251129.0"),
         "publishing again only adds"

@@ -64,30 +64,14 @@ fn twenty_machines_follow_a_channel_through_rollout_and_fleet_rollback() {
     fs::create_dir_all(&public).unwrap();
     compose(&["keygen", &s(&t.join("mxos"))]);
     let key = s(&t.join("mxos.secret"));
-    let overlays = s(&workspace().join("overlays"));
     let nginx = mxos_tests::Nginx::serve(&public).unwrap();
     let url = nginx.url();
-    let v1 = committed(&compose(&[
-        "tree",
-        &s(&demo_treefile(&t.join("v1"), &gen1, "")),
-        "--repo",
-        &s(&build),
-        "--sign-key",
-        &key,
-        "--overlays",
-        &overlays,
-    ]));
-    compose(&[
-        "publish",
-        "--repo",
-        &s(&build),
-        "--to",
-        &s(&public),
-        "--sign-key",
-        &key,
-        "--url",
-        &url,
-    ]);
+    let v1 = committed(&compose_signed(
+        &demo_treefile(&t.join("v1"), &gen1, ""),
+        &build,
+        Path::new(&key),
+    ));
+    publish(&build, &public, Path::new(&key), &url, &[]);
     let fleet = |args: &[&str]| {
         let mut all = vec!["fleet"];
         all.extend_from_slice(args);
@@ -148,27 +132,12 @@ fn twenty_machines_follow_a_channel_through_rollout_and_fleet_rollback() {
     }
 
     // v2 to a quarter of the fleet.
-    let v2 = committed(&compose(&[
-        "tree",
-        &s(&demo_treefile(&t.join("v2"), &gen2, "")),
-        "--repo",
-        &s(&build),
-        "--sign-key",
-        &key,
-        "--overlays",
-        &overlays,
-    ]));
-    compose(&[
-        "publish",
-        "--repo",
-        &s(&build),
-        "--to",
-        &s(&public),
-        "--sign-key",
-        &key,
-        "--url",
-        &url,
-    ]);
+    let v2 = committed(&compose_signed(
+        &demo_treefile(&t.join("v2"), &gen2, ""),
+        &build,
+        Path::new(&key),
+    ));
+    publish(&build, &public, Path::new(&key), &url, &[]);
     let out = fleet(&[
         "promote",
         CHANNEL,

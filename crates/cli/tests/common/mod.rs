@@ -51,6 +51,40 @@ pub fn compose_with_stderr(args: &[&str]) -> (String, String) {
     )
 }
 
+/// `mxos-compose tree TREEFILE --repo BUILD --sign-key KEY` with the project's overlays,
+/// expecting success; returns stdout.
+pub fn compose_signed(treefile: &Path, build: &Path, key: &Path) -> String {
+    let overlays = workspace().join("overlays");
+    compose(&[
+        "tree",
+        treefile.to_str().unwrap(),
+        "--repo",
+        build.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+        "--overlays",
+        overlays.to_str().unwrap(),
+    ])
+}
+
+/// `mxos-compose publish --repo BUILD --to PUBLIC --sign-key KEY --url URL EXTRA...`,
+/// expecting success; returns stdout.
+pub fn publish(build: &Path, public: &Path, key: &Path, url: &str, extra: &[&str]) -> String {
+    let mut args = vec![
+        "publish",
+        "--repo",
+        build.to_str().unwrap(),
+        "--to",
+        public.to_str().unwrap(),
+        "--sign-key",
+        key.to_str().unwrap(),
+        "--url",
+        url,
+    ];
+    args.extend_from_slice(extra);
+    compose(&args)
+}
+
 /// Runs `mxos-compose`, expecting failure; returns stderr.
 pub fn compose_fails(args: &[&str]) -> String {
     let out = exec(env!("CARGO_BIN_EXE_mxos-compose"), args, &[]);
