@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use mxos_publish::disk::{DiskFormat, DiskRequest};
+use mxos_media::disk::{DiskFormat, DiskRequest};
 
 #[derive(Args)]
 pub struct DiskArgs {
@@ -46,7 +46,7 @@ pub fn run(a: DiskArgs) -> Result<()> {
         .prefix("mxos-disk-")
         .tempdir_in("/var/tmp")
         .context("creating a work dir under /var/tmp")?;
-    let report = mxos_publish::disk::build(&DiskRequest {
+    let report = mxos_media::disk::build(&DiskRequest {
         repo: a.repo,
         rev: a.rev,
         follow_ref: a.follow_ref,

@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
 
-use crate::cmd::run;
+use mxos_process::run;
 
 pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 /// Where downloaded packages are kept between composes.
@@ -122,7 +122,7 @@ pub fn release_fingerprint(plan: &Plan, work: &Path) -> Result<String> {
         .trim_end_matches('/');
     let url = format!("{mirror}/dists/{suite}/InRelease");
     std::fs::create_dir_all(work)?;
-    let bytes = crate::cmd::fetch(&url, &work.join("InRelease"))?;
+    let bytes = mxos_process::fetch(&url, &work.join("InRelease"))?;
     Ok(blake3::hash(&bytes).to_hex().to_string())
 }
 

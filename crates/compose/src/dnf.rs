@@ -14,9 +14,9 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
 
-use crate::cmd::run;
 use crate::pkgcache::{make_private, PackageCache};
 use crate::rpmfiles;
+use mxos_process::run;
 
 /// Where the rpmdb lives in MxOS trees, as in Fedora and CentOS Stream 10.
 pub const RPMDB_DIR: &str = "usr/lib/sysimage/rpm";
@@ -288,7 +288,7 @@ impl Dnf {
             .args(["-i", "--nodigest", "--nosignature"])
             .args(packages.iter().map(|p| &p.file));
         let out =
-            crate::cmd::run_unchecked(&mut cmd).context("running package scriptlets with rpm")?;
+            mxos_process::run_unchecked(&mut cmd).context("running package scriptlets with rpm")?;
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr),
@@ -304,7 +304,7 @@ impl Dnf {
             bail!(
                 "rpm failed running package scriptlets ({}):\n{}",
                 out.status,
-                crate::cmd::tail(&out, 20)
+                mxos_process::tail(&out, 20)
             );
         }
         Ok(())
@@ -416,7 +416,7 @@ pub fn metadata_fingerprint(plan: &Plan, work: &Path) -> Result<Option<String>> 
     std::fs::create_dir_all(work)?;
     let mut hasher = blake3::Hasher::new();
     for (id, url) in urls {
-        let Ok(bytes) = crate::cmd::fetch(&url, &work.join(format!("repomd-{id}.xml"))) else {
+        let Ok(bytes) = mxos_process::fetch(&url, &work.join(format!("repomd-{id}.xml"))) else {
             return Ok(None);
         };
         hasher.update(id.as_bytes());

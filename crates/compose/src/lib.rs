@@ -2,7 +2,6 @@
 //! makes it OSTree-ready, overlays are laid on top, and the result is committed and signed.
 
 pub mod apt;
-pub mod cmd;
 pub mod dnf;
 pub mod overlay;
 mod pipeline;

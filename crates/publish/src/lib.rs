@@ -8,7 +8,6 @@
 
 pub mod container;
 pub mod deltas;
-pub mod disk;
 pub mod fleet;
 pub mod prune;
 

@@ -8,7 +8,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
 
-use crate::cmd::run;
+use mxos_process::run;
 
 /// Finds the one kernel, moves it into its modules directory, rebuilds the initramfs with
 /// dracut (with the `ostree` module) when the tree has dracut, and empties `/boot`.

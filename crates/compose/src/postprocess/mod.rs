@@ -17,8 +17,8 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
 
-use crate::cmd::run;
 use crate::dnf::RPMDB_DIR;
+use mxos_process::run;
 use transforms::{check_relative, LAYOUT_SYMLINKS, LAYOUT_VAR_DIRS};
 pub use transforms::{id_names, tmpfiles_for_var, wanted_by, VarEntry};
 

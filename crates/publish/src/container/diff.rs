@@ -86,8 +86,8 @@ pub fn fetch_manifest(image: &str, tls_verify: bool) -> Result<Value> {
         cmd.arg("--tls-verify=false");
     }
     cmd.arg(dest.skopeo_ref());
-    let out = mxos_compose::cmd::run(&mut cmd)
-        .with_context(|| format!("reading the manifest of {image}"))?;
+    let out =
+        mxos_process::run(&mut cmd).with_context(|| format!("reading the manifest of {image}"))?;
     serde_json::from_slice(&out.stdout)
         .with_context(|| format!("the manifest of {image} is not JSON"))
 }

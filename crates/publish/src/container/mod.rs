@@ -159,7 +159,7 @@ fn copy(src: &str, dest: &Destination, req: &ContainerRequest) -> Result<String>
         }
     }
     cmd.arg(src).arg(dest.skopeo_ref());
-    mxos_compose::cmd::run(&mut cmd)
+    mxos_process::run(&mut cmd)
         .with_context(|| format!("copying the image to {}", dest.skopeo_ref()))?;
     let digest = std::fs::read_to_string(digestfile.path())
         .with_context(|| format!("reading {}", digestfile.path().display()))?;

@@ -57,7 +57,7 @@ fn rpm_packages(repo: &Repo, rev: &str, scratch: &Path) -> Result<Vec<Package>> 
         .with_context(|| format!("creating {}", db.display()))?;
     repo.checkout_subpath(rev, RPMDB, &db)?;
     let query = |qf: &str| -> Result<String> {
-        let out = mxos_compose::cmd::run(
+        let out = mxos_process::run(
             Command::new("rpm")
                 .arg("--root")
                 .arg(&root)

@@ -5,18 +5,18 @@
 //! The image is assembled in `FILE.partial` and renamed only when complete, so a failure
 //! (a full disk, a missing kernel) never leaves something that looks like a valid image.
 
-mod mbr;
-
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use mxos_compose::cmd::run;
+use mxos_process::run;
 use mxos_repo::Repo;
 
-pub use mbr::{partition_bytes, partition_table, FIRST_LBA};
+use crate::mbr;
+
+pub use crate::mbr::{partition_bytes, partition_table, FIRST_LBA};
 
 /// The filesystem label kernel arguments find the root by.
 pub const ROOT_LABEL: &str = "mxos-root";

@@ -1,4 +1,4 @@
-//! The one way this crate runs a program: logged, stdin closed, stderr's tail in the error.
+//! The one way MxOS tools run a program: logged, stdin closed, stderr's tail in the error.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
