@@ -28,6 +28,11 @@ enum Command {
         treefile: PathBuf,
         #[arg(long, default_value = std::env::consts::ARCH)]
         basearch: String,
+        #[command(flatten)]
+        lockfiles: LockfileArgs,
+        /// Indent the JSON (same content, for reading).
+        #[arg(long)]
+        pretty: bool,
     },
     /// Compose a treefile into a commit on its ref.
     Tree {
@@ -57,6 +62,14 @@ enum Command {
         force_nocache: bool,
         #[arg(long, default_value = std::env::consts::ARCH)]
         basearch: String,
+        #[command(flatten)]
+        lockfiles: LockfileArgs,
+        /// Only locked packages may be installed (rpm-ostree's `--ex-lockfile-strict`).
+        #[arg(long)]
+        lockfile_strict: bool,
+        /// Write the resolved packages as an rpm-ostree lockfile (`--ex-write-lockfile-to`).
+        #[arg(long, value_name = "FILE")]
+        write_lockfile_to: Option<PathBuf>,
     },
     /// Create an ed25519 key pair: BASE.secret and BASE.pub.
     Keygen {
@@ -142,6 +155,30 @@ enum Command {
     },
 }
 
+/// Which lockfiles pin the packages: by default `NAME-lock.ARCH.json` and its overrides
+/// beside the treefile (`manifest-lock.*` for `manifest.yaml`, as coreos-assembler names them).
+#[derive(clap::Args)]
+struct LockfileArgs {
+    /// Use this lockfile instead of those beside the treefile (repeatable; later ones win).
+    #[arg(long = "lockfile", value_name = "FILE", conflicts_with = "no_lockfile")]
+    files: Vec<PathBuf>,
+    /// Ignore lockfiles beside the treefile.
+    #[arg(long)]
+    no_lockfile: bool,
+}
+
+impl LockfileArgs {
+    fn choice(self) -> mxos_treefile::Lockfiles {
+        if self.no_lockfile {
+            mxos_treefile::Lockfiles::None
+        } else if self.files.is_empty() {
+            mxos_treefile::Lockfiles::Beside
+        } else {
+            mxos_treefile::Lockfiles::Files(self.files)
+        }
+    }
+}
+
 pub fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
@@ -154,9 +191,21 @@ pub fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Plan { treefile, basearch } => {
-            let plan = mxos_treefile::load(&treefile, &basearch)?;
-            println!("{}", plan.canonical_json());
+        Command::Plan {
+            treefile,
+            basearch,
+            lockfiles,
+            pretty,
+        } => {
+            let plan = mxos_treefile::load_with(&treefile, &basearch, &lockfiles.choice())?;
+            for w in &plan.warnings {
+                eprintln!("warning: {w}");
+            }
+            if pretty {
+                println!("{}", plan.pretty_json());
+            } else {
+                println!("{}", plan.canonical_json());
+            }
         }
         Command::Tree {
             treefile,
@@ -168,6 +217,9 @@ fn run(cli: Cli) -> Result<()> {
             sign_key,
             force_nocache,
             basearch,
+            lockfiles,
+            lockfile_strict,
+            write_lockfile_to,
         } => {
             let tmp;
             let workdir = match workdir {
@@ -195,6 +247,13 @@ fn run(cli: Cli) -> Result<()> {
                 force: force_nocache,
                 basearch,
                 source_date_epoch: source_date_epoch()?,
+                lockfiles: lockfiles.choice(),
+                lock_mode: if lockfile_strict {
+                    mxos_compose::LockMode::Strict
+                } else {
+                    mxos_compose::LockMode::Relaxed
+                },
+                write_lockfile_to,
             })?;
             match outcome {
                 Outcome::Unchanged {
@@ -211,8 +270,12 @@ fn run(cli: Cli) -> Result<()> {
                     signed,
                     cache,
                 } => {
+                    let on = match &reference {
+                        Some(r) => format!("on {r}"),
+                        None => "(no ref: the treefile names none)".to_owned(),
+                    };
                     println!(
-                        "committed {checksum} on {reference}: version {}, {packages} packages, {}",
+                        "committed {checksum} {on}: version {}, {packages} packages, {}",
                         version.as_deref().unwrap_or("-"),
                         if signed { "signed" } else { "unsigned" }
                     );
@@ -311,7 +374,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let repo = Repo::open_or_create(&repo, RepoMode::parse(&mode)?)?;
             let req = mxos_repo::CommitRequest {
-                reference: &reference,
+                reference: Some(&reference),
                 root: &dir,
                 layers: &[],
                 parent: None,

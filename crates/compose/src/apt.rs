@@ -28,8 +28,12 @@ pub struct Installed {
 }
 
 pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed> {
-    let suite = plan.suite.as_deref().context("backend apt needs `suite`")?;
-    let mirror = plan.mirror.as_deref().unwrap_or(DEFAULT_MIRROR);
+    let suite = plan
+        .treefile
+        .suite
+        .as_deref()
+        .context("backend apt needs `suite`")?;
+    let mirror = plan.treefile.mirror.as_deref().unwrap_or(DEFAULT_MIRROR);
     if root.exists() && std::fs::read_dir(root)?.next().is_some() {
         bail!(
             "{} is not empty; mmdebstrap needs an empty target",
@@ -49,12 +53,12 @@ pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed
     ])
     .arg(format!(
         "--aptopt=APT::Install-Recommends \"{}\"",
-        plan.recommends
+        plan.treefile.recommends
     ));
-    if !plan.packages.is_empty() {
-        cmd.arg(format!("--include={}", plan.packages.join(",")));
+    if !plan.treefile.packages.is_empty() {
+        cmd.arg(format!("--include={}", plan.treefile.packages.join(",")));
     }
-    if !plan.documentation {
+    if !plan.treefile.documentation {
         cmd.args([
             "--dpkgopt=path-exclude=/usr/share/doc/*",
             "--dpkgopt=path-include=/usr/share/doc/*/copyright",
@@ -114,8 +118,13 @@ fn newest_copyright_time(root: &Path) -> Result<u64> {
 /// every package index by checksum, so the same plan against the same `InRelease` resolves
 /// to the same packages. This lets a compose say "no changes" without bootstrapping.
 pub fn release_fingerprint(plan: &Plan, work: &Path) -> Result<String> {
-    let suite = plan.suite.as_deref().context("backend apt needs `suite`")?;
+    let suite = plan
+        .treefile
+        .suite
+        .as_deref()
+        .context("backend apt needs `suite`")?;
     let mirror = plan
+        .treefile
         .mirror
         .as_deref()
         .unwrap_or(DEFAULT_MIRROR)

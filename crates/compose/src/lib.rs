@@ -3,12 +3,15 @@
 
 pub mod apt;
 pub mod dnf;
+pub mod layers;
+pub mod metadata;
 pub mod overlay;
 mod pipeline;
 mod pkgcache;
 pub mod postprocess;
 mod rpmfiles;
+mod support;
 
-pub use pipeline::{
-    compose, CacheUse, ComposeRequest, Outcome, KEY_INPUTHASH, KEY_PACKAGES, KEY_TREEFILE,
-};
+pub use dnf::LockMode;
+pub use metadata::{KEY_INPUTHASH, KEY_LOCKFILE, KEY_PACKAGES, KEY_TREEFILE};
+pub use pipeline::{compose, CacheUse, ComposeRequest, Outcome};

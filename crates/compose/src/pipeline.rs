@@ -1,40 +1,28 @@
 //! The compose pipeline: treefile → Plan → resolve → input hash → (no changes? stop) →
-//! install → postprocess → overlays → commit → sign.
+//! install → layers → postprocess → overlays → commit → sign.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use mxos_repo::{CommitRequest, MetaValue, Repo, RepoMode};
-use mxos_treefile::{automatic_version, Backend, InputHasher, Plan};
+use mxos_treefile::{
+    automatic_version, Backend, CheckGroups, CheckPasswd, InputHasher, Lockfiles, Plan,
+};
 
 use crate::apt;
-use crate::dnf::{Dnf, Resolution};
+use crate::dnf::{Dnf, IdSeed, LockMode, Resolution};
+use crate::layers::{self, Layer};
+use crate::metadata::{self, KEY_INPUTHASH, KEY_PACKAGES, KEY_PREHASH, KEY_TREEFILE};
 use crate::overlay::Overlay;
 use crate::pkgcache::PackageCache;
 use crate::postprocess::{postprocess, Previous};
-
-/// Commit metadata keys MxOS owns; a treefile's `add-commit-metadata` may not set them.
-pub const KEY_INPUTHASH: &str = "mxos.inputhash";
-pub const KEY_PACKAGES: &str = "mxos.packages";
-pub const KEY_TREEFILE: &str = "mxos.treefile";
-/// Hash of the plan, the overlays and the repositories' metadata (apt's InRelease, dnf's
-/// repomd.xml), checked before anything is resolved.
-pub const KEY_PREHASH: &str = "mxos.prehash";
-const RESERVED: &[&str] = &[
-    "version",
-    "ostree.bootable",
-    KEY_INPUTHASH,
-    KEY_PACKAGES,
-    KEY_TREEFILE,
-    KEY_PREHASH,
-];
 
 /// Bumping this re-composes every tree: postprocess output is an input too.
 const COMPOSER_ID: &str = concat!(
     "mxos-compose ",
     env!("CARGO_PKG_VERSION"),
-    " postprocess v2 (rpmdb by rpm --justdb)"
+    " postprocess v3 (rpm-ostree treefile language)"
 );
 
 pub struct ComposeRequest {
@@ -56,12 +44,39 @@ pub struct ComposeRequest {
     pub basearch: String,
     /// `SOURCE_DATE_EPOCH`, if the caller has one; else the newest package build time.
     pub source_date_epoch: Option<u64>,
+    /// Which lockfiles pin the packages (default: those beside the treefile).
+    pub lockfiles: Lockfiles,
+    pub lock_mode: LockMode,
+    /// Write the resolved package set here as an rpm-ostree lockfile.
+    pub write_lockfile_to: Option<PathBuf>,
+}
+
+impl ComposeRequest {
+    /// A request with the defaults every field but these has.
+    pub fn new(treefile: PathBuf, repo: PathBuf, workdir: PathBuf, basearch: &str) -> Self {
+        ComposeRequest {
+            treefile,
+            repo,
+            mode: RepoMode::BareUser,
+            workdir,
+            cachedir: None,
+            overlays_dir: None,
+            sign_key: None,
+            force: false,
+            basearch: basearch.to_owned(),
+            source_date_epoch: None,
+            lockfiles: Lockfiles::Beside,
+            lock_mode: LockMode::Relaxed,
+            write_lockfile_to: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Committed {
-        reference: String,
+        /// `None` for a treefile without `ref`: the commit is in the repo under no ref.
+        reference: Option<String>,
         checksum: String,
         version: Option<String>,
         packages: usize,
@@ -76,7 +91,11 @@ pub enum Outcome {
 }
 
 pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
-    let plan = mxos_treefile::load(&req.treefile, &req.basearch)?;
+    let plan = mxos_treefile::load_with(&req.treefile, &req.basearch, &req.lockfiles)?;
+    for w in &plan.warnings {
+        eprintln!("warning: {w}");
+    }
+    crate::support::check(&plan)?;
     let sign_key = req
         .sign_key
         .as_deref()
@@ -87,16 +106,21 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         None => default_overlays_dir(&req.treefile),
     };
     let overlays = plan
+        .treefile
         .overlays
         .iter()
         .map(|name| Overlay::load(&overlays_dir, name))
         .collect::<Result<Vec<_>>>()?;
-    let extra_metadata = commit_metadata_from_plan(&plan)?;
+    let extra_metadata = metadata::from_plan(&plan)?;
     let repo = Repo::open_or_create(&req.repo, req.mode)?;
+    let tree_layers = layers::resolve(&repo, &plan)?;
     std::fs::create_dir_all(&req.workdir)
         .with_context(|| format!("creating work dir {}", req.workdir.display()))?;
 
-    let head = repo.resolve(&plan.reference)?;
+    let head = match plan.reference() {
+        Some(r) => repo.resolve(r)?,
+        None => None,
+    };
     let head_info = head.as_deref().map(|h| repo.commit_info(h)).transpose()?;
     let root = req.workdir.join("root");
     if root.exists() {
@@ -104,51 +128,65 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     }
 
     // Resolving costs time that grows with the tree (apt installs to resolve, dnf downloads
-    // every package): first compare what decides the resolution (plan, overlays, the
-    // repositories' metadata) with what built the head.
-    let repo_metadata = match plan.backend {
+    // every package): first compare what decides the resolution (plan, overlays, layers, the
+    // repositories' metadata) with what built the head. A lockfile to write needs the
+    // resolution, so it always resolves.
+    let repo_metadata = match plan.treefile.backend {
         Backend::Apt => Some((
             "apt-inrelease",
             apt::release_fingerprint(&plan, &req.workdir)?,
         )),
         Backend::Dnf => {
-            crate::dnf::metadata_fingerprint(&plan, &req.workdir)?.map(|f| ("dnf-repomd", f))
+            crate::dnf::repos::metadata_fingerprint(&plan, &req.workdir)?.map(|f| ("dnf-repomd", f))
         }
     };
     let prehash = repo_metadata.map(|(label, fingerprint)| {
-        let mut h = base_hasher(&plan, &overlays);
+        let mut h = base_hasher(&plan, &overlays, &tree_layers);
         h.add(label, fingerprint.as_bytes());
         h.finish().0
     });
-    if let (Some(pre), Some(info)) = (&prehash, &head_info) {
+    if let (Some(pre), Some(info), None) = (&prehash, &head_info, &req.write_lockfile_to) {
         if !req.force && info.string(KEY_PREHASH) == Some(pre.as_str()) {
-            return Ok(Outcome::Unchanged {
-                reference: plan.reference,
-                checksum: info.checksum.clone(),
-            });
+            return Ok(unchanged(&plan, &info.checksum));
         }
     }
 
     // Resolve the package set (apt resolves by installing), hash every input, and stop
     // before any expensive step if the ref's head was built from the same inputs.
-    let (packages, pending_dnf) = match plan.backend {
+    let (packages, pending_dnf) = match plan.treefile.backend {
         Backend::Dnf => {
             let cachedir = req.cachedir.as_deref().unwrap_or(&req.workdir);
             // Taken first: it also makes concurrent composes take turns on dnf's metadata.
             let cache = PackageCache::open(&cachedir.join("pkgcache"))?;
             let dnf = Dnf::prepare(&plan, &req.workdir, &cachedir.join("dnf-root"))?;
-            let resolution = dnf.resolve(&plan)?;
+            let resolution = dnf.resolve(&plan, req.lock_mode)?;
+            if let Some(path) = &req.write_lockfile_to {
+                let epoch = req.source_date_epoch.unwrap_or(resolution.newest_buildtime);
+                write_atomically(path, dnf.lockfile_text(&resolution, epoch).as_bytes())
+                    .with_context(|| format!("writing the lockfile {}", path.display()))?;
+                eprintln!(
+                    "wrote {} ({} packages)",
+                    path.display(),
+                    resolution.packages.len()
+                );
+            }
             (
                 PackageSet::from_dnf(&resolution),
                 Some((dnf, resolution, cache)),
             )
         }
         Backend::Apt => {
+            if req.write_lockfile_to.is_some() {
+                anyhow::bail!(
+                    "{}: lockfiles pin RPMs; `backend: apt` trees have none to write",
+                    plan.treefile_name
+                );
+            }
             let installed = apt::install(&plan, &root, req.source_date_epoch)?;
             (PackageSet::from_apt(installed), None)
         }
     };
-    let mut hasher = base_hasher(&plan, &overlays);
+    let mut hasher = base_hasher(&plan, &overlays, &tree_layers);
     for (label, checksum) in &packages.inputs {
         hasher.add(&format!("package:{label}"), checksum.as_bytes());
     }
@@ -156,31 +194,26 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     if let Some(info) = &head_info {
         if !req.force && info.string(KEY_INPUTHASH) == Some(input_hash.as_str()) {
             std::fs::remove_dir_all(&root).ok();
-            return Ok(Outcome::Unchanged {
-                reference: plan.reference,
-                checksum: info.checksum.clone(),
-            });
+            return Ok(unchanged(&plan, &info.checksum));
         }
     }
 
     let timestamp = req.source_date_epoch.unwrap_or(packages.newest_time);
     let version = plan
+        .treefile
         .automatic_version_prefix
         .as_deref()
         .map(|prefix| {
             let previous = head_info.as_ref().and_then(|i| i.version());
-            automatic_version(prefix, previous, timestamp as i64)
+            automatic_version(
+                prefix,
+                previous,
+                timestamp as i64,
+                plan.treefile.automatic_version_suffix.as_deref(),
+            )
         })
         .transpose()?;
 
-    let (installed, cache) = match pending_dnf {
-        Some((dnf, resolution, cache)) => {
-            std::fs::create_dir_all(&root)?;
-            let installed = dnf.install(&plan, &resolution, &root, timestamp, &cache)?;
-            (installed.nevras.clone(), Some((cache, installed)))
-        }
-        None => (packages.installed, None),
-    };
     let previous = match &head {
         Some(h) => Previous {
             passwd: repo
@@ -192,8 +225,26 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         },
         None => Previous::default(),
     };
-    postprocess(&root, &plan, &previous).context("postprocessing the installed tree")?;
-    let layers = overlays
+    let mut repo_records = BTreeMap::new();
+    let (installed, cache) = match pending_dnf {
+        Some((dnf, resolution, cache)) => {
+            std::fs::create_dir_all(&root)?;
+            let ids = id_seed(&plan, &previous)?;
+            let installed = dnf.install(&plan, &resolution, &root, timestamp, &cache, &ids)?;
+            repo_records = dnf.repos_generated(&resolution);
+            (installed.nevras.clone(), Some((cache, installed)))
+        }
+        None => (packages.installed, None),
+    };
+    layers::apply(
+        &repo,
+        &tree_layers,
+        &root,
+        &layers::scratch_dir(&req.workdir),
+    )?;
+    postprocess(&root, &plan, &previous, version.as_deref())
+        .context("postprocessing the installed tree")?;
+    let overlay_layers = overlays
         .iter()
         .map(|o| o.ensure_layer(&repo, &req.workdir))
         .collect::<Result<Vec<_>>>()?;
@@ -212,14 +263,19 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     if let Some(pre) = prehash {
         metadata.insert(KEY_PREHASH.into(), MetaValue::Str(pre));
     }
-    let subject = match &version {
-        Some(v) => format!("MxOS {} {v}", plan.reference),
-        None => format!("MxOS {}", plan.reference),
+    if let Some((key, value)) = metadata::repos(&plan, &repo_records) {
+        metadata.insert(key, value);
+    }
+    let subject = match (&version, plan.reference()) {
+        (Some(v), Some(r)) => format!("MxOS {r} {v}"),
+        (None, Some(r)) => format!("MxOS {r}"),
+        (Some(v), None) => format!("MxOS {} {v}", plan.treefile_name),
+        (None, None) => format!("MxOS {}", plan.treefile_name),
     };
     let report = repo.commit_tree_report(&CommitRequest {
-        reference: &plan.reference,
+        reference: plan.reference(),
         root: &root,
-        layers: &layers,
+        layers: &overlay_layers,
         parent: head.as_deref(),
         subject: &subject,
         metadata: &metadata,
@@ -254,13 +310,52 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     }
     std::fs::remove_dir_all(&root).ok();
     Ok(Outcome::Committed {
-        reference: plan.reference,
+        reference: plan.reference().map(str::to_owned),
         checksum,
         version,
         packages: installed.len(),
         signed: sign_key.is_some(),
         cache,
     })
+}
+
+fn unchanged(plan: &Plan, checksum: &str) -> Outcome {
+    Outcome::Unchanged {
+        reference: plan.reference().unwrap_or_default().to_owned(),
+        checksum: checksum.to_owned(),
+    }
+}
+
+/// `preserve-passwd`: the users and groups to carry in, from the `check-*` file when the
+/// treefile names one, else from the previous commit.
+fn id_seed(plan: &Plan, previous: &Previous) -> Result<IdSeed> {
+    if !plan.treefile.preserve_passwd {
+        return Ok(IdSeed::default());
+    }
+    let read = |f: &mxos_treefile::ExternalFile| -> Result<String> {
+        let bytes = f
+            .read()
+            .with_context(|| format!("reading {}", f.path.display()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    Ok(IdSeed {
+        passwd: match &plan.treefile.check_passwd {
+            CheckPasswd::File { filename } => Some(read(filename)?),
+            _ => previous.passwd.clone(),
+        },
+        group: match &plan.treefile.check_groups {
+            CheckGroups::File { filename } => Some(read(filename)?),
+            _ => previous.group.clone(),
+        },
+    })
+}
+
+/// Replaces `path` only once the new content is complete.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("partial");
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)?;
+    Ok(())
 }
 
 /// How much of a dnf compose came from the package cache.
@@ -276,12 +371,16 @@ pub struct CacheUse {
     pub forgotten: usize,
 }
 
-/// The inputs every backend shares: the canonical plan, the composer, the overlays.
-fn base_hasher(plan: &Plan, overlays: &[Overlay]) -> InputHasher {
+/// The inputs every backend shares: the canonical plan, the composer, the overlays and the
+/// layers' commits.
+fn base_hasher(plan: &Plan, overlays: &[Overlay], layers: &[Layer]) -> InputHasher {
     let mut hasher = InputHasher::new(plan);
     hasher.add("composer", COMPOSER_ID.as_bytes());
     for o in overlays {
         hasher.add(&format!("overlay:{}", o.name), o.hash.as_bytes());
+    }
+    for l in layers {
+        hasher.add(&format!("layer:{}", l.reference), l.commit.as_bytes());
     }
     hasher
 }
@@ -336,18 +435,4 @@ fn default_overlays_dir(treefile: &Path) -> PathBuf {
         dir
     };
     dir.join("..").join("overlays")
-}
-
-fn commit_metadata_from_plan(plan: &Plan) -> Result<BTreeMap<String, MetaValue>> {
-    let mut out = BTreeMap::new();
-    for (k, v) in &plan.add_commit_metadata {
-        if RESERVED.contains(&k.as_str()) {
-            bail!(
-                "{}: add-commit-metadata may not set `{k}`; the composer sets it (use automatic-version-prefix for versions)",
-                plan.treefile_name
-            );
-        }
-        out.insert(k.clone(), MetaValue::from_json(k, v)?);
-    }
-    Ok(out)
 }

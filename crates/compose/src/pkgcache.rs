@@ -97,7 +97,7 @@ impl PackageCache {
         let checksum = self
             .repo
             .commit_tree(&CommitRequest {
-                reference,
+                reference: Some(reference),
                 root: &dir,
                 layers: &[],
                 parent: None,

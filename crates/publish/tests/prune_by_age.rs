@@ -25,7 +25,7 @@ fn commits_older_than_the_cutoff_go_with_their_deltas_and_the_head_stays() {
         let parent = commits.last().cloned();
         commits.push(
             repo.commit_tree(&CommitRequest {
-                reference: "mxos/test",
+                reference: Some("mxos/test"),
                 root: &root,
                 layers: &[],
                 parent: parent.as_deref(),

@@ -14,7 +14,9 @@ use crate::{gerr, MetaValue, Repo};
 
 /// A commit of `root` with the trees of `layers` laid over it in order (later layers win).
 pub struct CommitRequest<'a> {
-    pub reference: &'a str,
+    /// The ref to move to the new commit; `None` writes the commit alone (a treefile
+    /// without `ref`, composed for a container image).
+    pub reference: Option<&'a str>,
     pub root: &'a Path,
     pub layers: &'a [String],
     pub parent: Option<&'a str>,
@@ -121,7 +123,7 @@ impl Repo {
     }
 
     pub fn commit_layer(&self, req: &LayerCommit) -> Result<String> {
-        self.in_transaction(req.reference, || {
+        self.in_transaction(Some(req.reference), || {
             let mtree = ostree::MutableTree::new();
             let modifier = ostree::RepoCommitModifier::new(
                 ostree::RepoCommitModifierFlags::SKIP_XATTRS,
@@ -166,7 +168,7 @@ impl Repo {
     ) -> Result<String> {
         let source = self.require(source)?;
         let parent = self.resolve(reference)?;
-        self.in_transaction(reference, || {
+        self.in_transaction(Some(reference), || {
             let (root, _) = self
                 .inner
                 .read_commit(&source, gio::Cancellable::NONE)
@@ -181,7 +183,7 @@ impl Repo {
     /// to it; if anything fails, the transaction is aborted and the repo is as before.
     fn in_transaction(
         &self,
-        reference: &str,
+        reference: Option<&str>,
         write: impl FnOnce() -> Result<String>,
     ) -> Result<String> {
         let tx = self
@@ -190,8 +192,10 @@ impl Repo {
             .map_err(gerr)
             .context("starting transaction")?;
         let checksum = write()?;
-        self.inner
-            .transaction_set_refspec(reference, Some(&checksum));
+        if let Some(reference) = reference {
+            self.inner
+                .transaction_set_refspec(reference, Some(&checksum));
+        }
         tx.commit(gio::Cancellable::NONE)
             .map_err(gerr)
             .context("committing transaction")?;

@@ -16,6 +16,8 @@ pub enum MetaValue {
     Bool(bool),
     U64(u64),
     StrList(Vec<String>),
+    /// A list of records (`aa{sv}`), as rpm-ostree writes `rpmostree.rpmmd-repos`.
+    Records(Vec<BTreeMap<String, MetaValue>>),
     /// Anything else read back from a commit, in GVariant text form.
     Other(String),
 }
@@ -27,6 +29,15 @@ impl MetaValue {
             MetaValue::Bool(b) => b.to_variant(),
             MetaValue::U64(n) => n.to_variant(),
             MetaValue::StrList(l) => l.to_variant(),
+            MetaValue::Records(records) => records
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|(k, v)| (k.clone(), v.to_variant()))
+                        .collect::<std::collections::HashMap<String, glib::Variant>>()
+                })
+                .collect::<Vec<_>>()
+                .to_variant(),
         }
     }
 
@@ -78,6 +89,7 @@ impl std::fmt::Display for MetaValue {
             MetaValue::Bool(b) => write!(f, "{b}"),
             MetaValue::U64(n) => write!(f, "{n}"),
             MetaValue::StrList(l) => f.write_str(&l.join(", ")),
+            MetaValue::Records(r) => write!(f, "{} records", r.len()),
         }
     }
 }

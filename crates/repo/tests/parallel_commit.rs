@@ -66,7 +66,7 @@ fn request<'a>(
     meta: &'a BTreeMap<String, MetaValue>,
 ) -> CommitRequest<'a> {
     CommitRequest {
-        reference: "mxos/test",
+        reference: Some("mxos/test"),
         root,
         layers,
         parent: None,

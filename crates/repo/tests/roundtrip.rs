@@ -31,7 +31,7 @@ fn commit(repo: &Repo, root: &Path, layers: &[String], parent: Option<&str>) -> 
         MetaValue::StrList(vec!["a".into(), "b".into()]),
     );
     repo.commit_tree(&CommitRequest {
-        reference: "mxos/test",
+        reference: Some("mxos/test"),
         root,
         layers,
         parent,

@@ -22,6 +22,16 @@ impl Location {
     }
 }
 
+impl Location {
+    pub(crate) fn at(path: impl Into<PathBuf>, line: u32, column: u32) -> Self {
+        Location {
+            path: path.into(),
+            line: Some(line),
+            column: Some(column),
+        }
+    }
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.path.display())?;
@@ -51,6 +61,20 @@ impl fmt::Display for KeyHint {
     }
 }
 
+/// Something accepted but worth changing (a deprecated spelling, a key with no effect):
+/// printed as one line, `warning: FILE:LINE: MESSAGE`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    pub at: Location,
+    pub message: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.at, self.message)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TreefileError {
@@ -70,6 +94,45 @@ pub enum TreefileError {
     },
     #[error("{}: `include` is not available for a treefile loaded from a string (no directory to resolve it against)", path.display())]
     IncludeWithoutDir { path: PathBuf },
+    #[error("{}: `{include}` ({}) is already part of this tree; rpm-ostree allows each file once", from.display(), resolved.display())]
+    IncludedTwice {
+        from: PathBuf,
+        include: String,
+        resolved: PathBuf,
+    },
+    #[error("{at}: key `{key}`: cannot read `{name}` ({}): {source}", resolved.display())]
+    MissingFile {
+        at: Location,
+        key: &'static str,
+        name: String,
+        resolved: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(
+        "{at}: both `{legacy}` and `{key}` are set; keep `{key}` (the other is its old spelling)"
+    )]
+    LegacyConflict {
+        at: Location,
+        legacy: &'static str,
+        key: &'static str,
+    },
+    #[error("{at}: conditional-include[{index}]: {message}")]
+    Condition {
+        at: Location,
+        index: usize,
+        message: String,
+    },
+    #[error("{at}: key `basearch`: `{value}` is not the architecture composed for (`{basearch}`); cross-composes are not supported")]
+    Basearch {
+        at: Location,
+        value: String,
+        basearch: String,
+    },
+    #[error("{at}: `{key}` is a client-side key (rpm-ostree install, override, rebase); a compose treefile cannot use it")]
+    RefusedKey { at: Location, key: &'static str },
+    #[error("{at}: {message}")]
+    Lockfile { at: Location, message: String },
     #[error("include loop: {}", chain_text(chain))]
     IncludeLoop { chain: Vec<PathBuf> },
     #[error("{}: include depth limit of {limit} exceeded (included from {})", path.display(), from.display())]
@@ -115,21 +178,21 @@ pub enum TreefileError {
     Yaml { at: Location, message: String },
     #[error("{}: missing required key `{key}`", path.display())]
     MissingKey { path: PathBuf, key: &'static str },
-    #[error("{}: key `{key}`: unknown variable `{name}`; defined: {}", path.display(), defined.join(", "))]
+    #[error("{at}: key `{key}`: unknown variable `{name}`; defined: {}", defined.join(", "))]
     UnknownVariable {
-        path: PathBuf,
+        at: Location,
         key: &'static str,
         name: String,
         defined: Vec<String>,
     },
-    #[error("{}: key `{key}`: unterminated `${{` in `{value}`", path.display())]
+    #[error("{at}: key `{key}`: unterminated `${{` in `{value}`")]
     UnterminatedVariable {
-        path: PathBuf,
+        at: Location,
         key: &'static str,
         value: String,
     },
-    #[error("{}: key `variables`: `{name}` is built in and cannot be redefined", path.display())]
-    ReservedVariable { path: PathBuf, name: String },
+    #[error("{at}: key `variables`: `{name}` is built in and cannot be redefined")]
+    ReservedVariable { at: Location, name: String },
     #[error("automatic-version-prefix `{prefix}`: {message}")]
     VersionPrefix { prefix: String, message: String },
 }

@@ -1,48 +1,36 @@
-//! The resolved build plan: merged keys with defaults applied, variables substituted, and its canonical JSON.
+//! The resolved build plan: the merged treefile with defaults applied, variables substituted
+//! where rpm-ostree substitutes them, values checked, and its canonical JSON.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::error::TreefileError;
+use crate::error::{Location, TreefileError, Warning};
 use crate::load::Loaded;
-use crate::schema::{Backend, CheckKind};
-use crate::vars::{substitute, VarError};
+use crate::lockfile::Lockfile;
+use crate::schema::{RawTreefile, Treefile};
+use crate::values::{Backend, VarValue};
+use crate::vars::{forbidden_char, substitute_known, substitute_strict, VarError};
 use crate::version::automatic_version;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub treefile_name: String,
-    pub reference: String,
-    pub backend: Backend,
     pub basearch: String,
-    pub releasever: Option<String>,
-    pub packages: Vec<String>,
-    pub repos: Vec<String>,
+    /// Every key, merged over the includes, with defaults.
+    pub treefile: Treefile,
+    /// The variables of the whole tree, `basearch` and `releasever` included.
+    pub variables: BTreeMap<String, VarValue>,
     pub repo_files: Vec<RepoFile>,
-    pub add_commit_metadata: BTreeMap<String, serde_json::Value>,
-    pub automatic_version_prefix: Option<String>,
-    pub documentation: bool,
-    pub recommends: bool,
-    pub remove_files: Vec<String>,
-    pub units: Vec<String>,
-    pub default_target: Option<String>,
-    pub postprocess: Vec<String>,
-    pub overlays: Vec<String>,
-    pub suite: Option<String>,
-    pub mirror: Option<String>,
-    pub bootable: bool,
-    pub initramfs_args: Vec<String>,
-    pub tmp_is_dir: bool,
-    pub machineid_compat: bool,
-    pub readonly_executables: bool,
-    pub etc_group_members: Vec<String>,
-    pub check_passwd: CheckKind,
-    pub check_groups: CheckKind,
-    pub variables: BTreeMap<String, String>,
+    pub lockfile: Option<Lockfile>,
+    /// Every treefile read, the top one first (host paths: not part of the canonical form).
+    #[serde(skip)]
     pub sources: Vec<PathBuf>,
+    /// Deprecated spellings and keys without effect, one line each.
+    #[serde(skip)]
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -51,185 +39,302 @@ pub struct RepoFile {
     pub contents: String,
 }
 
-/// Variables every treefile gets; user `variables` may not shadow them.
-const BUILTIN_VARIABLES: [&str; 2] = ["basearch", "releasever"];
+/// Top-level directories `add-files` may write to (rpm-ostree's list).
+const ADD_FILES_PREFIXES: [&str; 6] = ["usr/", "etc/", "bin/", "sbin/", "lib/", "lib64/"];
 
 impl Plan {
-    pub(crate) fn build(top: &Path, basearch: &str, loaded: Loaded) -> Result<Plan, TreefileError> {
+    pub(crate) fn build(
+        top: &Path,
+        basearch: &str,
+        loaded: Loaded,
+        lockfile: Option<Lockfile>,
+    ) -> Result<Plan, TreefileError> {
         let Loaded {
             mut raw,
-            origins,
+            variables,
             sources,
             repo_files,
+            warnings,
         } = loaded;
-        let arch_packages = raw.arch_packages(basearch).unwrap_or_default();
-        let origin = |key: &str| {
-            origins
+        let at = |raw: &RawTreefile, key: &str| {
+            raw.origins
                 .get(key)
                 .cloned()
-                .unwrap_or_else(|| top.to_path_buf())
+                .unwrap_or_else(|| Location::file(top))
         };
-
-        let reference = raw.reference.ok_or_else(|| TreefileError::MissingKey {
-            path: top.to_path_buf(),
-            key: "ref",
-        })?;
-        let releasever = raw.releasever.map(|t| t.0);
-        let variables: BTreeMap<String, String> = raw
-            .variables
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (k, v.0))
-            .collect();
-        if let Some(name) = BUILTIN_VARIABLES
-            .iter()
-            .find(|b| variables.contains_key(**b))
-        {
-            return Err(TreefileError::ReservedVariable {
-                path: origin("variables"),
-                name: (*name).to_owned(),
-            });
-        }
-        let mut scope = variables.clone();
-        scope.insert("basearch".to_owned(), basearch.to_owned());
-        if let Some(r) = &releasever {
-            scope.insert("releasever".to_owned(), r.clone());
-        }
-        let reference = substitute(&reference, &scope).map_err(|e| match e {
-            VarError::Unknown(name) => TreefileError::UnknownVariable {
-                path: origin("ref"),
-                key: "ref",
-                name,
-                defined: scope.keys().cloned().collect(),
-            },
-            VarError::Unterminated => TreefileError::UnterminatedVariable {
-                path: origin("ref"),
-                key: "ref",
-                value: reference.clone(),
-            },
-        })?;
-
-        if let Some(prefix) = &raw.automatic_version_prefix {
-            // Expanding once now reports a bad prefix at load time, next to its file.
-            automatic_version(prefix, None, 0).map_err(|e| TreefileError::InvalidValue {
-                at: crate::error::Location::file(origin("automatic-version-prefix")),
-                key: "automatic-version-prefix".to_owned(),
-                message: match e {
-                    TreefileError::VersionPrefix { message, .. } => message,
-                    other => other.to_string(),
-                },
-            })?;
-        }
-
-        // rpm-ostree allows several names in one entry: "a b c".
-        let packages = dedup(
-            raw.packages
-                .unwrap_or_default()
-                .iter()
-                .chain(&arch_packages)
-                .flat_map(|e| e.split_whitespace())
-                .map(str::to_owned),
-        );
-
-        let backend = raw.backend.unwrap_or_default();
-        let invalid = |key: &str, message: String| TreefileError::InvalidValue {
-            at: crate::error::Location::file(origin(key)),
+        let invalid = |raw: &RawTreefile, key: &str, message: String| TreefileError::InvalidValue {
+            at: at(raw, key),
             key: key.to_owned(),
             message,
         };
-        match backend {
-            Backend::Apt if raw.suite.is_none() => {
-                return Err(TreefileError::MissingKey {
-                    path: top.to_path_buf(),
-                    key: "suite",
-                })
+
+        let mut scope = BTreeMap::new();
+        for (name, value) in &variables {
+            let text = value.as_text();
+            if let Some(c) = forbidden_char(name).or_else(|| forbidden_char(&text)) {
+                return Err(invalid(
+                    &raw,
+                    "variables",
+                    format!("`{name}`: `{c}` may not appear in variable names or values"),
+                ));
             }
-            Backend::Dnf => {
-                for key in ["suite", "mirror"] {
-                    let set = if key == "suite" {
-                        raw.suite.is_some()
-                    } else {
-                        raw.mirror.is_some()
-                    };
-                    if set {
-                        return Err(invalid(key, "only used with `backend: apt`".to_owned()));
-                    }
+            scope.insert(name.clone(), text);
+        }
+        if let Some(reference) = raw.reference.take() {
+            let substituted = substitute_strict(&reference, &scope).map_err(|e| match e {
+                VarError::Unknown(name) => TreefileError::UnknownVariable {
+                    at: at(&raw, "ref"),
+                    key: "ref",
+                    name,
+                    defined: scope.keys().cloned().collect(),
+                },
+                VarError::Unterminated => TreefileError::UnterminatedVariable {
+                    at: at(&raw, "ref"),
+                    key: "ref",
+                    value: reference.clone(),
+                },
+            })?;
+            raw.reference = Some(substituted);
+        }
+        for field in [
+            &mut raw.automatic_version_prefix,
+            &mut raw.mutate_os_release,
+            &mut raw.platform_module,
+        ] {
+            if let Some(v) = field.as_mut() {
+                *v = substitute_known(v, &scope);
+            }
+        }
+        for map in [&mut raw.add_commit_metadata, &mut raw.metadata] {
+            for value in map.iter_mut().flat_map(|m| m.values_mut()) {
+                if let serde_json::Value::String(s) = value {
+                    *s = substitute_known(s, &scope);
                 }
             }
-            Backend::Apt => {}
         }
-        let machineid_compat = raw.machineid_compat.unwrap_or(true);
-        let units = raw.units.unwrap_or_default();
-        if !machineid_compat && !units.is_empty() {
-            // rpm-ostree's rule: without /etc/machine-id, units are enabled by presets instead.
-            return Err(invalid(
-                "units",
-                "cannot be used with `machineid-compat: false`; use systemd presets".to_owned(),
-            ));
+        if let Some(r) = raw.rojig.as_mut() {
+            r.name = substitute_known(&r.name, &scope);
+            r.summary = substitute_known(&r.summary, &scope);
+            if let Some(d) = r.description.as_mut() {
+                *d = substitute_known(d, &scope);
+            }
         }
 
+        check(&raw, top)?;
+        let treefile = raw.into_treefile();
         Ok(Plan {
             treefile_name: top.file_name().map_or_else(
                 || top.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             ),
-            reference,
-            backend,
             basearch: basearch.to_owned(),
-            releasever,
-            packages,
-            repos: dedup(raw.repos.unwrap_or_default()),
-            repo_files,
-            add_commit_metadata: raw.add_commit_metadata.unwrap_or_default(),
-            automatic_version_prefix: raw.automatic_version_prefix,
-            documentation: raw.documentation.unwrap_or(true),
-            recommends: raw.recommends.unwrap_or(true),
-            remove_files: raw.remove_files.unwrap_or_default(),
-            units,
-            default_target: raw.default_target,
-            postprocess: raw.postprocess.unwrap_or_default(),
-            overlays: raw.overlays.unwrap_or_default(),
-            suite: raw.suite,
-            mirror: raw.mirror,
-            bootable: raw.bootable.unwrap_or(true),
-            initramfs_args: raw.initramfs_args.unwrap_or_default(),
-            tmp_is_dir: raw.tmp_is_dir.unwrap_or(false),
-            machineid_compat,
-            readonly_executables: raw.readonly_executables.unwrap_or(false),
-            etc_group_members: raw.etc_group_members.unwrap_or_default(),
-            check_passwd: raw.check_passwd.map(|c| c.kind).unwrap_or_default(),
-            check_groups: raw.check_groups.map(|c| c.kind).unwrap_or_default(),
+            treefile,
             variables,
+            repo_files,
+            lockfile,
             sources,
+            warnings,
         })
     }
 
-    /// Canonical form: deterministic JSON (sorted keys, no `sources` paths, which are host-specific); same Plan → same bytes.
+    /// The ref, when the treefile names one (container composes need none).
+    pub fn reference(&self) -> Option<&str> {
+        self.treefile.reference.as_deref()
+    }
+
+    /// `releasever` as dnf takes it.
+    pub fn releasever(&self) -> Option<String> {
+        self.treefile.releasever.as_ref().map(VarValue::as_text)
+    }
+
+    /// Canonical form: deterministic JSON (sorted keys, no host paths); same Plan → same bytes.
     pub fn canonical_json(&self) -> String {
-        let mut plan = self.clone();
-        plan.sources.clear();
-        // Serialising a Plan cannot fail: every map key is a string and `sources` is empty.
-        let mut value = serde_json::to_value(&plan).unwrap_or(serde_json::Value::Null);
-        if let serde_json::Value::Object(map) = &mut value {
-            map.remove("sources");
-        }
         let mut out = String::new();
-        write_canonical(&value, &mut out);
+        write_canonical(&self.canonical_value(), &mut out);
         out
+    }
+
+    /// The canonical form, indented: what `mxos-compose plan --pretty` and golden files show.
+    pub fn pretty_json(&self) -> String {
+        serde_json::to_string_pretty(&sorted(self.canonical_value())).unwrap_or_default()
+    }
+
+    fn canonical_value(&self) -> serde_json::Value {
+        // Serialising a Plan cannot fail: every map key is a string.
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
     }
 }
 
-/// First occurrence wins.
-fn dedup(items: impl IntoIterator<Item = String>) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    items
-        .into_iter()
-        .filter(|i| seen.insert(i.clone()))
-        .collect()
+/// The value checks rpm-ostree makes once everything is merged, each naming where the value
+/// was written.
+fn check(raw: &RawTreefile, top: &Path) -> Result<(), TreefileError> {
+    let at = |key: &str| {
+        raw.origins
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| Location::file(top))
+    };
+    let invalid = |key: &str, message: String| TreefileError::InvalidValue {
+        at: at(key),
+        key: key.to_owned(),
+        message,
+    };
+    if let Some(VarValue::Bool(b)) = &raw.releasever {
+        return Err(TreefileError::WrongType {
+            at: at("releasever"),
+            key: "releasever".to_owned(),
+            expected: "a string or a non-negative integer",
+            found: format!("boolean `{b}`"),
+        });
+    }
+    if let Some(prefix) = &raw.automatic_version_prefix {
+        // Expanding once now reports a bad prefix at load time, next to its file.
+        automatic_version(prefix, None, 0, None).map_err(|e| {
+            invalid(
+                "automatic-version-prefix",
+                match e {
+                    TreefileError::VersionPrefix { message, .. } => message,
+                    other => other.to_string(),
+                },
+            )
+        })?;
+    }
+    if let Some(suffix) = &raw.automatic_version_suffix {
+        if suffix.len() != 1 || !suffix.is_ascii() {
+            return Err(invalid(
+                "automatic-version-suffix",
+                format!("`{suffix}` must be exactly one ASCII character, e.g. `.`"),
+            ));
+        }
+    }
+    if let Some(v) = raw.selinux_label_version.filter(|v| *v > 1) {
+        return Err(invalid(
+            "selinux-label-version",
+            format!("`{v}` is not a labelling version; accepted: 0, 1"),
+        ));
+    }
+    for f in raw.add_files.iter().flatten() {
+        let dest = f.dest.trim_start_matches('/');
+        if !ADD_FILES_PREFIXES.iter().any(|p| dest.starts_with(p)) || dest.starts_with("usr/local/")
+        {
+            return Err(invalid(
+                "add-files",
+                format!(
+                    "`{}` is outside what a compose may add to; accepted: paths under /usr (not /usr/local), /etc, /bin, /sbin, /lib, /lib64",
+                    f.dest
+                ),
+            ));
+        }
+    }
+    for path in raw.remove_files.iter().flatten() {
+        if path.starts_with('/') {
+            return Err(invalid(
+                "remove-files",
+                format!(
+                    "`{path}` is absolute; write it relative to the root, e.g. `{}`",
+                    path.trim_start_matches('/')
+                ),
+            ));
+        }
+        if path.split('/').any(|c| c == "..") {
+            return Err(invalid(
+                "remove-files",
+                format!("`{path}` reaches outside the tree with `..`"),
+            ));
+        }
+    }
+    for entry in raw.remove_from_packages.iter().flatten() {
+        let [package, patterns @ ..] = entry.as_slice() else {
+            return Err(invalid(
+                "remove-from-packages",
+                "an entry is empty; write `[PACKAGE, REGEX, ...]`".to_owned(),
+            ));
+        };
+        if patterns.is_empty() {
+            return Err(invalid(
+                "remove-from-packages",
+                format!("`{package}` has no patterns; write `[{package}, REGEX, ...]`"),
+            ));
+        }
+        for p in patterns {
+            regex::Regex::new(p).map_err(|e| {
+                invalid(
+                    "remove-from-packages",
+                    format!("`{package}`: `{p}` is not a regular expression: {e}"),
+                )
+            })?;
+        }
+    }
+    for key in ["releasever", "basearch"] {
+        if raw.repovars.as_ref().is_some_and(|m| m.contains_key(key)) {
+            return Err(invalid(
+                "repovars",
+                match key {
+                    "releasever" => {
+                        "`releasever` is set by the `releasever` key, not here".to_owned()
+                    }
+                    _ => "`basearch` is the architecture composed for and cannot be set".to_owned(),
+                },
+            ));
+        }
+    }
+    if raw.machineid_compat == Some(false) && raw.units.as_ref().is_some_and(|u| !u.is_empty()) {
+        // rpm-ostree's rule: without /etc/machine-id, units are enabled by presets instead.
+        return Err(invalid(
+            "units",
+            "cannot be used with `machineid-compat: false`; use systemd presets".to_owned(),
+        ));
+    }
+    if let Some(script) = &raw.postprocess_script {
+        if !script.executable {
+            return Err(invalid(
+                "postprocess-script",
+                format!(
+                    "`{}` ({}) must be executable (chmod +x)",
+                    script.name,
+                    script.path.display()
+                ),
+            ));
+        }
+    }
+    match raw.backend.unwrap_or(Backend::Dnf) {
+        Backend::Apt if raw.suite.is_none() => {
+            return Err(TreefileError::MissingKey {
+                path: top.to_path_buf(),
+                key: "suite",
+            })
+        }
+        Backend::Dnf => {
+            if raw.suite.is_some() {
+                return Err(invalid("suite", "only used with `backend: apt`".to_owned()));
+            }
+            if raw.mirror.is_some() {
+                return Err(invalid(
+                    "mirror",
+                    "only used with `backend: apt`".to_owned(),
+                ));
+            }
+        }
+        Backend::Apt => {}
+    }
+    Ok(())
 }
 
-/// Sorts object keys ourselves rather than trusting serde_json's map order,
-/// which another crate enabling `preserve_order` would silently change.
+/// A JSON value with every object's keys sorted, for output that must not depend on
+/// serde_json's map order (another crate enabling `preserve_order` would change it).
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+        scalar => scalar,
+    }
+}
+
 fn write_canonical(value: &serde_json::Value, out: &mut String) {
     use serde_json::Value;
     match value {

@@ -2,12 +2,15 @@
 
 use crate::error::TreefileError;
 
-/// Expand `prefix` at `epoch_secs` and append the next counter after `previous`.
+/// Expand `prefix` at `epoch_secs` and append the next counter after `previous`, separated
+/// by `suffix` (`automatic-version-suffix`, default `.`).
 pub fn automatic_version(
     prefix: &str,
     previous: Option<&str>,
     epoch_secs: i64,
+    suffix: Option<&str>,
 ) -> Result<String, TreefileError> {
+    let sep = suffix.unwrap_or(".");
     let fail = |message: String| TreefileError::VersionPrefix {
         prefix: prefix.to_owned(),
         message,
@@ -16,18 +19,18 @@ pub fn automatic_version(
     if expanded.is_empty() {
         return Err(fail("expands to nothing".to_owned()));
     }
-    let counter = match previous.and_then(|p| p.strip_prefix(expanded.as_str())?.strip_prefix('.'))
+    let counter = match previous.and_then(|p| p.strip_prefix(expanded.as_str())?.strip_prefix(sep))
     {
         // A previous version from another prefix, or without a numeric counter, restarts at 0.
-        Some(rest) => match rest.split('.').next().and_then(|n| n.parse::<u64>().ok()) {
+        Some(rest) => match rest.split(sep).next().and_then(|n| n.parse::<u64>().ok()) {
             Some(n) => n
                 .checked_add(1)
-                .ok_or_else(|| fail(format!("counter after `{expanded}.` overflows")))?,
+                .ok_or_else(|| fail(format!("counter after `{expanded}{sep}` overflows")))?,
             None => 0,
         },
         None => 0,
     };
-    Ok(format!("{expanded}.{counter}"))
+    Ok(format!("{expanded}{sep}{counter}"))
 }
 
 fn expand(prefix: &str, epoch_secs: i64) -> Result<String, String> {

@@ -24,9 +24,9 @@ fn unknown_key_in_included_file_names_that_file_line_and_suggestion() {
 #[test]
 fn unknown_key_far_from_any_lists_known_keys() {
     // The full list grows with every key; check its shape, not its length.
-    let err = str_err("ref: r\npostprocess-script: x.sh\n");
+    let err = str_err("ref: r\nfirmware-blobs: x.sh\n");
     let (head, list) = err.split_once("; known keys: ").unwrap();
-    assert_eq!(head, "t.yaml:2:1: unknown key `postprocess-script`");
+    assert_eq!(head, "t.yaml:2:1: unknown key `firmware-blobs`");
     let keys: Vec<&str> = list.split(", ").collect();
     let mut sorted = keys.clone();
     sorted.sort();
@@ -86,14 +86,14 @@ fn unsupported_backend_says_what_is_accepted() {
 }
 
 #[test]
-fn missing_ref_after_merge() {
+fn ref_is_optional_as_in_rpm_ostree() {
+    // Trees composed for container images name no ref.
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "inc.yaml", "packages: [a]\n");
     let top = write(dir.path(), "top.yaml", "include: inc.yaml\n");
-    assert_eq!(
-        load_err(&top),
-        format!("{}: missing required key `ref`", top.display())
-    );
+    let plan = load(&top, "x86_64").unwrap();
+    assert_eq!(plan.reference(), None);
+    assert_eq!(plan.treefile.packages, ["a"]);
 }
 
 #[test]
@@ -118,10 +118,10 @@ fn top_level_must_be_a_mapping() {
         str_err("- ref\n"),
         "t.yaml:1:1: the top level must be a mapping of treefile keys, found a list"
     );
-    assert_eq!(
-        str_err(""),
-        "t.yaml:1:1: the top level must be a mapping of treefile keys, found an empty document"
-    );
+    // An empty file (or one with only comments) is an empty treefile, as real trees use them.
+    let plan = mxos_treefile::load_str("t.yaml", "# nothing yet\n", "x86_64").unwrap();
+    assert_eq!(plan.reference(), None);
+    assert!(plan.treefile.packages.is_empty());
 }
 
 #[test]
@@ -212,15 +212,15 @@ fn include_depth_limit() {
 fn unknown_variable_lists_defined_ones() {
     assert_eq!(
         str_err("ref: mxos/${strem}/${basearch}\nvariables: {stream: next}\nreleasever: \"10\"\n"),
-        "t.yaml: key `ref`: unknown variable `strem`; defined: basearch, releasever, stream"
+        "t.yaml:1:1: key `ref`: unknown variable `strem`; defined: basearch, releasever, stream"
     );
     assert_eq!(
         str_err("ref: mxos/${releasever}\n"),
-        "t.yaml: key `ref`: unknown variable `releasever`; defined: basearch"
+        "t.yaml:1:1: key `ref`: unknown variable `releasever`; defined: basearch"
     );
     assert_eq!(
         str_err("ref: mxos/${basearch\n"),
-        "t.yaml: key `ref`: unterminated `${` in `mxos/${basearch`"
+        "t.yaml:1:1: key `ref`: unterminated `${` in `mxos/${basearch`"
     );
 }
 
@@ -232,7 +232,7 @@ fn unknown_variable_names_the_file_that_set_ref() {
     assert_eq!(
         load_err(&top),
         format!(
-            "{}: key `ref`: unknown variable `nope`; defined: basearch",
+            "{}:1:1: key `ref`: unknown variable `nope`; defined: basearch",
             inc.display()
         )
     );
@@ -242,7 +242,7 @@ fn unknown_variable_names_the_file_that_set_ref() {
 fn builtin_variables_cannot_be_redefined() {
     assert_eq!(
         str_err("ref: r\nvariables: {basearch: x}\n"),
-        "t.yaml: key `variables`: `basearch` is built in and cannot be redefined"
+        "t.yaml:2:1: key `variables`: `basearch` is built in and cannot be redefined"
     );
 }
 
@@ -250,7 +250,7 @@ fn builtin_variables_cannot_be_redefined() {
 fn bad_version_prefix_reported_at_load() {
     assert_eq!(
         str_err("ref: r\nautomatic-version-prefix: \"10.<date:%Y%q>\"\n"),
-        "t.yaml: key `automatic-version-prefix`: unsupported `%q` in `<date:%Y%q>`; accepted: %Y %m %d %H %M %S %%"
+        "t.yaml:2:1: key `automatic-version-prefix`: unsupported `%q` in `<date:%Y%q>`; accepted: %Y %m %d %H %M %S %%"
     );
 }
 
@@ -261,7 +261,7 @@ fn apt_backend_needs_a_suite_and_dnf_refuses_apt_keys() {
     let err = mxos_treefile::load_str("d.yaml", "ref: x\nsuite: bookworm\n", "x86_64").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "d.yaml: key `suite`: only used with `backend: apt`"
+        "d.yaml:2:1: key `suite`: only used with `backend: apt`"
     );
     let err = mxos_treefile::load_str("b.yaml", "ref: x\nbackend: yum\n", "x86_64").unwrap_err();
     assert_eq!(
@@ -274,22 +274,42 @@ fn apt_backend_needs_a_suite_and_dnf_refuses_apt_keys() {
         "x86_64",
     )
     .unwrap();
-    assert_eq!(plan.backend, mxos_treefile::Backend::Apt);
-    assert!(plan.bootable && plan.machineid_compat && !plan.tmp_is_dir);
+    let t = &plan.treefile;
+    assert_eq!(t.backend, mxos_treefile::Backend::Apt);
+    assert!(t.bootable && t.machineid_compat && !t.tmp_is_dir);
 }
 
 #[test]
 fn check_passwd_takes_rpm_ostree_shape() {
     let plan = mxos_treefile::load_str("c.yaml", "ref: x\ncheck-passwd: {type: none}\n", "x86_64")
         .unwrap();
-    assert_eq!(plan.check_passwd, mxos_treefile::CheckKind::None);
-    assert_eq!(plan.check_groups, mxos_treefile::CheckKind::Previous);
-    let err = mxos_treefile::load_str("c.yaml", "ref: x\ncheck-groups: {type: file}\n", "x86_64")
-        .unwrap_err();
+    assert_eq!(plan.treefile.check_passwd, mxos_treefile::CheckPasswd::None);
     assert_eq!(
-        err.to_string(),
-        "c.yaml:2:22: key `check-groups`: unknown value `file`; accepted: `none` or `previous`"
+        plan.treefile.check_groups,
+        mxos_treefile::CheckGroups::Previous
     );
+    for (text, message) in [
+        (
+            "check-groups: {type: file}",
+            "c.yaml:2:15: key `check-groups`: `type: file` needs `filename: FILE`",
+        ),
+        (
+            "check-groups: {type: none, entries: {a: 1}}",
+            "c.yaml:2:15: key `check-groups`: only `type: data` takes `entries`",
+        ),
+        (
+            "check-passwd: {type: data, entries: {root: [0, 0, 0]}}",
+            "c.yaml:2:44: key `check-passwd`: invalid length 3, expected a uid, `[uid]` or `[uid, gid]`",
+        ),
+        (
+            "check-passwd: {type: nis}",
+            "c.yaml:2:22: key `check-passwd`: unknown value `nis`; accepted: one of `none`, `previous`, `file`, `data`",
+        ),
+    ] {
+        let err = mxos_treefile::load_str("c.yaml", &format!("ref: x\n{text}\n"), "x86_64")
+            .unwrap_err();
+        assert_eq!(err.to_string(), message, "{text}");
+    }
     let err = mxos_treefile::load_str(
         "c.yaml",
         "ref: x\nmachineid-compat: false\nunits: [a.service]\n",
@@ -298,6 +318,6 @@ fn check_passwd_takes_rpm_ostree_shape() {
     .unwrap_err();
     assert_eq!(
         err.to_string(),
-        "c.yaml: key `units`: cannot be used with `machineid-compat: false`; use systemd presets"
+        "c.yaml:3:1: key `units`: cannot be used with `machineid-compat: false`; use systemd presets"
     );
 }

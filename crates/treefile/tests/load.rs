@@ -5,11 +5,11 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::write;
-use mxos_treefile::{load, load_str, Backend, RepoFile};
+use mxos_treefile::{load, load_str, Backend, BootLocation, CheckPasswd, RepoFile, VarValue};
 use serde_json::json;
 
 #[test]
-fn include_merge_lists_append_scalars_and_maps_from_including_file() {
+fn include_merge_follows_rpm_ostree() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
@@ -25,26 +25,27 @@ fn include_merge_lists_append_scalars_and_maps_from_including_file() {
     );
     let plan = load(&top, "x86_64").unwrap();
     assert_eq!(plan.treefile_name, "top.yaml");
-    assert_eq!(plan.reference, "top/top/2");
-    assert_eq!(plan.packages, ["bash", "coreutils", "vim"]);
-    assert_eq!(plan.postprocess, ["echo base", "echo top"]);
-    assert!(!plan.documentation);
-    assert!(plan.recommends);
-    assert_eq!(plan.default_target.as_deref(), Some("base.target"));
-    assert_eq!(plan.backend, Backend::Dnf);
+    let t = &plan.treefile;
+    assert_eq!(plan.reference(), Some("top/top/2"));
+    assert_eq!(t.packages, ["bash", "coreutils", "vim"]);
+    assert_eq!(t.postprocess, ["echo base", "echo top"]);
+    assert!(!t.documentation);
+    assert!(t.recommends);
+    assert_eq!(t.default_target.as_deref(), Some("base.target"));
+    assert_eq!(t.backend, Backend::Dnf);
     let meta: BTreeMap<String, serde_json::Value> =
         [("a", json!(1)), ("b", json!("top")), ("c", json!([1, 2]))]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect();
-    assert_eq!(plan.add_commit_metadata, meta);
-    assert_eq!(plan.variables.get("x").map(String::as_str), Some("top"));
-    assert_eq!(plan.variables.get("y").map(String::as_str), Some("2"));
+    assert_eq!(t.add_commit_metadata, meta);
+    assert_eq!(plan.variables["x"], VarValue::String("top".into()));
+    assert_eq!(plan.variables["y"], VarValue::Number(2));
     assert_eq!(plan.sources, [top.clone(), dir.path().join("base.yaml")]);
 }
 
 #[test]
-fn include_list_and_nested_includes_in_order() {
+fn include_list_and_nested_includes_in_rpm_ostree_order() {
     let dir = tempfile::tempdir().unwrap();
     write(
         dir.path(),
@@ -54,19 +55,28 @@ fn include_list_and_nested_includes_in_order() {
     write(
         dir.path(),
         "common/a.yaml",
-        "include: [deep.yaml]\npackages: [a]\nref: from-a\n",
+        "include: [deep.yaml]\npackages: [a]\nunits: [a.service]\nref: from-a\n",
     );
-    write(dir.path(), "b.yaml", "packages: [b]\nref: from-b\n");
+    write(
+        dir.path(),
+        "b.yaml",
+        "packages: [b]\nunits: [b.service]\nref: from-b\n",
+    );
     let top = write(
         dir.path(),
         "top.yaml",
         "include:\n  - common/a.yaml\n  - b.yaml\npackages: [top]\nunits: [top.service]\n",
     );
     let plan = load(&top, "x86_64").unwrap();
-    assert_eq!(plan.packages, ["deep", "a", "b", "top"]);
-    assert_eq!(plan.units, ["deep.service", "top.service"]);
-    // The later include's scalar wins over the earlier one.
-    assert_eq!(plan.reference, "from-b");
+    // `packages` is a set; lists put each include before the file that includes it, the
+    // later include first (rpm-ostree merges the including file with one include at a time).
+    assert_eq!(plan.treefile.packages, ["a", "b", "deep", "top"]);
+    assert_eq!(
+        plan.treefile.units,
+        ["b.service", "deep.service", "a.service", "top.service"]
+    );
+    // The earlier include's scalar wins over the later one.
+    assert_eq!(plan.reference(), Some("from-a"));
     let names: Vec<_> = plan
         .sources
         .iter()
@@ -88,11 +98,11 @@ fn include_list_and_nested_includes_in_order() {
 fn packages_for_basearch_split_and_deduplicated() {
     let text = "ref: r/${basearch}\npackages: [\"a b\", c]\npackages-x86_64: [\"x1  x2\", a]\npackages-aarch64: [arm]\n";
     let x86 = load_str("t.yaml", text, "x86_64").unwrap();
-    assert_eq!(x86.packages, ["a", "b", "c", "x1", "x2"]);
-    assert_eq!(x86.reference, "r/x86_64");
+    assert_eq!(x86.treefile.packages, ["a", "b", "c", "x1", "x2"]);
+    assert_eq!(x86.reference(), Some("r/x86_64"));
     let arm = load_str("t.yaml", text, "aarch64").unwrap();
-    assert_eq!(arm.packages, ["a", "b", "c", "arm"]);
-    assert_eq!(arm.reference, "r/aarch64");
+    assert_eq!(arm.treefile.packages, ["a", "arm", "b", "c"]);
+    assert_eq!(arm.reference(), Some("r/aarch64"));
     assert_eq!(arm.basearch, "aarch64");
 }
 
@@ -100,8 +110,9 @@ fn packages_for_basearch_split_and_deduplicated() {
 fn variables_and_builtins() {
     let plan = load_str("t.yaml", "ref: mxos/${releasever}/${basearch}/${stream}\nreleasever: 10\nvariables: {stream: next}\n", "x86_64")
         .unwrap();
-    assert_eq!(plan.reference, "mxos/10/x86_64/next");
-    assert_eq!(plan.releasever.as_deref(), Some("10"));
+    assert_eq!(plan.reference(), Some("mxos/10/x86_64/next"));
+    assert_eq!(plan.releasever().as_deref(), Some("10"));
+    assert_eq!(plan.treefile.releasever, Some(VarValue::Number(10)));
 }
 
 #[test]
@@ -130,28 +141,39 @@ fn repo_files_from_every_treefile_directory() {
             },
         ]
     );
-    assert_eq!(plan.repos, ["baseos", "zz"]);
+    // Appended as written; dnf enables each id once.
+    assert_eq!(
+        plan.treefile.repos.as_deref(),
+        Some(&["baseos".to_owned(), "zz".to_owned(), "baseos".to_owned()][..])
+    );
 }
 
 #[test]
 fn defaults_and_all_keys() {
     let plan = load_str(
         "dir/mxos-demo.yaml",
-        "ref: r\nbackend: dnf\nrecommends: false\nremove-files: [/etc/x]\noverlays: [base]\n\
+        "ref: r\nbackend: dnf\nrecommends: false\nremove-files: [etc/x]\noverlays: [base]\n\
          automatic-version-prefix: \"10.<date:%Y%m%d>\"\nrepos: [a]\n",
         "x86_64",
     )
     .unwrap();
     assert_eq!(plan.treefile_name, "mxos-demo.yaml");
-    assert!(plan.documentation);
-    assert!(!plan.recommends);
-    assert_eq!(plan.remove_files, ["/etc/x"]);
-    assert_eq!(plan.overlays, ["base"]);
+    let t = &plan.treefile;
+    assert!(t.documentation);
+    assert!(!t.recommends);
+    assert_eq!(t.remove_files, ["etc/x"]);
+    assert_eq!(t.overlays, ["base"]);
     assert_eq!(
-        plan.automatic_version_prefix.as_deref(),
+        t.automatic_version_prefix.as_deref(),
         Some("10.<date:%Y%m%d>")
     );
-    assert_eq!(plan.releasever, None);
+    assert_eq!(plan.releasever(), None);
+    // rpm-ostree's defaults for what the treefile leaves out.
+    assert_eq!(t.boot_location, BootLocation::New);
+    assert_eq!(t.check_passwd, CheckPasswd::Previous);
+    assert!(t.preserve_passwd && t.machineid_compat && !t.tmp_is_dir && t.ignore_devices);
+    assert_eq!(t.selinux, None);
+    assert_eq!(t.repos.as_deref(), Some(&["a".to_owned()][..]));
     assert!(plan.repo_files.is_empty());
 }
 
@@ -170,7 +192,7 @@ fn canonical_json_is_stable_across_key_order_and_comments() {
     )
     .unwrap();
     assert_eq!(a.canonical_json(), b.canonical_json());
-    assert!(a.canonical_json().starts_with("{\"add_commit_metadata\":{\"x\":1,\"y\":{\"p\":1,\"q\":2}},\"automatic_version_prefix\":null,"));
+    assert!(a.canonical_json().starts_with("{\"basearch\":\"x86_64\",\"lockfile\":null,\"repo_files\":[],\"treefile\":{\"add-commit-metadata\":{\"x\":1,\"y\":{\"p\":1,\"q\":2}},\"add-files\":[],"));
     assert!(!a.canonical_json().contains("sources"));
     let c = load_str("t.yaml", "ref: r\npackages: [b, a]\n", "x86_64").unwrap();
     assert_ne!(a.canonical_json(), c.canonical_json());

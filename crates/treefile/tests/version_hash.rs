@@ -9,42 +9,50 @@ const NOV_29_2026: i64 = 1_795_910_400;
 fn automatic_version_counter() {
     let p = "10.<date:%Y%m%d>";
     assert_eq!(
-        automatic_version(p, None, NOV_29_2026).unwrap(),
+        automatic_version(p, None, NOV_29_2026, None).unwrap(),
         "10.20261129.0"
     );
     assert_eq!(
-        automatic_version(p, Some("10.20261129.0"), NOV_29_2026).unwrap(),
+        automatic_version(p, Some("10.20261129.0"), NOV_29_2026, None).unwrap(),
         "10.20261129.1"
     );
     assert_eq!(
-        automatic_version(p, Some("10.20261129.41"), NOV_29_2026 + 86_399).unwrap(),
+        automatic_version(p, Some("10.20261129.41"), NOV_29_2026 + 86_399, None).unwrap(),
         "10.20261129.42"
     );
     assert_eq!(
-        automatic_version(p, Some("10.20261128.4"), NOV_29_2026).unwrap(),
+        automatic_version(p, Some("10.20261128.4"), NOV_29_2026, None).unwrap(),
         "10.20261129.0"
     );
     // A previous version that merely shares a textual prefix is not a predecessor.
     assert_eq!(
-        automatic_version(p, Some("10.202611290.3"), NOV_29_2026).unwrap(),
+        automatic_version(p, Some("10.202611290.3"), NOV_29_2026, None).unwrap(),
         "10.20261129.0"
     );
-    assert_eq!(automatic_version("10", Some("10.7"), 0).unwrap(), "10.8");
+    assert_eq!(
+        automatic_version("10", Some("10.7"), 0, None).unwrap(),
+        "10.8"
+    );
+    // automatic-version-suffix replaces the `.` before the counter.
+    assert_eq!(
+        automatic_version(p, Some("10.20261129-3"), NOV_29_2026, Some("-")).unwrap(),
+        "10.20261129-4"
+    );
 }
 
 #[test]
 fn automatic_version_dates() {
     assert_eq!(
-        automatic_version("<date:%Y-%m-%d %H:%M:%S>", None, 0).unwrap(),
+        automatic_version("<date:%Y-%m-%d %H:%M:%S>", None, 0, None).unwrap(),
         "1970-01-01 00:00:00.0"
     );
     // 2024-02-29T13:14:15Z, a leap day.
     assert_eq!(
-        automatic_version("v<date:%Y%m%d.%H%M%S>", None, 1_709_212_455).unwrap(),
+        automatic_version("v<date:%Y%m%d.%H%M%S>", None, 1_709_212_455, None).unwrap(),
         "v20240229.131415.0"
     );
     assert_eq!(
-        automatic_version("<date:%Y%m%d>", None, -1).unwrap(),
+        automatic_version("<date:%Y%m%d>", None, -1, None).unwrap(),
         "19691231.0"
     );
 }
@@ -52,13 +60,13 @@ fn automatic_version_dates() {
 #[test]
 fn automatic_version_errors() {
     assert_eq!(
-        automatic_version("10.<date:%Y", None, 0)
+        automatic_version("10.<date:%Y", None, 0, None)
             .unwrap_err()
             .to_string(),
         "automatic-version-prefix `10.<date:%Y`: unterminated `<date:`; expected `<date:FORMAT>`"
     );
     assert_eq!(
-        automatic_version("<date:%j>", None, 0).unwrap_err().to_string(),
+        automatic_version("<date:%j>", None, 0, None).unwrap_err().to_string(),
         "automatic-version-prefix `<date:%j>`: unsupported `%j` in `<date:%j>`; accepted: %Y %m %d %H %M %S %%"
     );
 }

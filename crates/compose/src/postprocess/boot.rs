@@ -1,12 +1,14 @@
 //! The kernel and initramfs where libostree looks for them: exactly one kernel, in
-//! `/usr/lib/modules/$KVER/vmlinuz`, with an initramfs that can mount an OSTree sysroot.
+//! `/usr/lib/modules/$KVER/vmlinuz`, with an initramfs that can mount an OSTree sysroot;
+//! `boot-location: new` also keeps rpm-ostree's older copy in `/usr/lib/ostree-boot`.
 
 use std::fs;
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use mxos_treefile::Plan;
+use mxos_treefile::{BootLocation, Plan};
+use sha2::Digest as _;
 
 use mxos_process::run;
 
@@ -14,7 +16,7 @@ use mxos_process::run;
 /// dracut (with the `ostree` module) when the tree has dracut, and empties `/boot`.
 pub fn prepare_kernel(root: &Path, plan: &Plan) -> Result<Option<String>> {
     let kvers = kernel_versions(root)?;
-    if !plan.bootable {
+    if !plan.treefile.bootable {
         return Ok(None);
     }
     let kver = match kvers.as_slice() {
@@ -39,11 +41,16 @@ pub fn prepare_kernel(root: &Path, plan: &Plan) -> Result<Option<String>> {
         }
     }
     let initramfs = moddir.join("initramfs.img");
-    if has_dracut(root) {
-        run_dracut(root, &kver, &plan.initramfs_args)
+    if plan.treefile.no_initramfs {
+        // The treefile asks for none; a packaged one stays where it is.
+    } else if has_dracut(root) {
+        run_dracut(root, &kver, &plan.treefile.initramfs_args)
             .context("building the initramfs with dracut")?;
     } else if !initramfs.exists() {
         bail!("the tree has no dracut to build an initramfs for kernel {kver}, and none in /usr/lib/modules/{kver}/initramfs.img; add dracut to `packages`");
+    }
+    if plan.treefile.boot_location == BootLocation::New {
+        ostree_boot_copies(root, &kver)?;
     }
     if boot.is_dir() {
         for e in fs::read_dir(&boot)? {
@@ -57,6 +64,32 @@ pub fn prepare_kernel(root: &Path, plan: &Plan) -> Result<Option<String>> {
         }
     }
     Ok(Some(kver))
+}
+
+/// rpm-ostree's `new` layout: the kernel and initramfs also in `/usr/lib/ostree-boot`,
+/// named with the sha256 of both (hard links: OSTree stores each content once).
+fn ostree_boot_copies(root: &Path, kver: &str) -> Result<()> {
+    let moddir = root.join("usr/lib/modules").join(kver);
+    let (vmlinuz, initramfs) = (moddir.join("vmlinuz"), moddir.join("initramfs.img"));
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(fs::read(&vmlinuz).context("reading the kernel")?);
+    if initramfs.exists() {
+        hasher.update(fs::read(&initramfs).context("reading the initramfs")?);
+    }
+    let csum: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let dir = root.join("usr/lib/ostree-boot");
+    fs::create_dir_all(&dir)?;
+    fs::hard_link(&vmlinuz, dir.join(format!("vmlinuz-{kver}-{csum}")))
+        .context("linking the kernel into /usr/lib/ostree-boot")?;
+    if initramfs.exists() {
+        fs::hard_link(&initramfs, dir.join(format!("initramfs-{kver}.img-{csum}")))
+            .context("linking the initramfs into /usr/lib/ostree-boot")?;
+    }
+    Ok(())
 }
 
 /// Kernel versions present, from `/boot/vmlinuz-*` and `/usr/lib/modules/*/vmlinuz`.

@@ -5,22 +5,24 @@
 //! and applies them, in the order rpm-ostree uses (scripts see `/etc` where packages put it).
 
 mod boot;
+mod files;
 pub(crate) mod transforms;
 mod users;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use mxos_treefile::Plan;
+use mxos_treefile::{OptUsrlocal, Plan};
 
 use crate::dnf::RPMDB_DIR;
 use mxos_process::run;
-use transforms::{check_relative, LAYOUT_SYMLINKS, LAYOUT_VAR_DIRS};
 pub use transforms::{id_names, tmpfiles_for_var, wanted_by, VarEntry};
+use transforms::{LAYOUT_SYMLINKS, LAYOUT_VAR_DIRS};
+pub use users::preserved as preserved_ids;
 
 /// Where the `/var` conversion is written in the tree.
 pub const VAR_TMPFILES: &str = "usr/lib/tmpfiles.d/mxos-var.conf";
@@ -33,56 +35,189 @@ pub struct Previous {
     pub group: Option<String>,
 }
 
-/// Returns the kernel version of a bootable tree.
-pub fn postprocess(root: &Path, plan: &Plan, previous: &Previous) -> Result<Option<String>> {
+/// Returns the kernel version of a bootable tree. `version` is the commit's, if it has one.
+pub fn postprocess(
+    root: &Path,
+    plan: &Plan,
+    previous: &Previous,
+    version: Option<&str>,
+) -> Result<Option<String>> {
+    let t = &plan.treefile;
+    files::remove_from_packages(root, plan)?;
     drop_package_manager_state(root)?;
     let extra_tmpfiles: Vec<String> = crate::apt::relocate_dpkg_db(root)?.into_iter().collect();
-    for (n, script) in plan.postprocess.iter().enumerate() {
-        run_script(root, n, script).with_context(|| format!("postprocess script #{}", n + 1))?;
-    }
-    for path in &plan.remove_files {
-        remove_path(root, path)?;
-    }
-    for unit in &plan.units {
+    // rpm-ostree's order: units, default target, os-release, removals, added files, then
+    // the scripts, which see all of that.
+    for unit in &t.units {
         enable_unit(root, unit).with_context(|| format!("units: enabling `{unit}`"))?;
     }
-    if let Some(target) = &plan.default_target {
+    if let Some(target) = &t.default_target {
         set_default_target(root, target).with_context(|| format!("default-target: `{target}`"))?;
     }
+    files::mutate_os_release_file(root, plan, version)?;
+    files::remove_files(root, plan)?;
+    files::add_files(root, plan)?;
+    for (n, script) in t.postprocess.iter().enumerate() {
+        run_script(root, &format!("postprocess-{n}"), script.as_bytes())
+            .with_context(|| format!("postprocess script #{}", n + 1))?;
+    }
+    if let Some(script) = &t.postprocess_script {
+        let bytes = script
+            .read()
+            .with_context(|| format!("reading {}", script.path.display()))?;
+        run_script(root, "postprocess-script", &bytes)
+            .with_context(|| format!("postprocess-script `{}`", script.name))?;
+    }
+    files::cliwrap(root, plan)?;
+    if t.sysusers == mxos_treefile::Sysusers::ComposeForced {
+        run(Command::new("systemd-sysusers").arg("--root").arg(root))
+            .context("sysusers: compose-forced: running systemd-sysusers on the tree")?;
+    }
     check_users(root, plan, previous)?;
-    if plan.machineid_compat {
+    if t.machineid_compat {
         // An empty machine-id makes systemd generate one on first boot, per machine.
         write(&root.join("etc/machine-id"), "")?;
     } else {
         remove_if_exists(&root.join("etc/machine-id"))?;
     }
     let kver = boot::prepare_kernel(root, plan)?;
-    if plan.readonly_executables {
+    if t.readonly_executables {
         readonly_executables(&root.join("usr"))?;
     }
+    if !t.ignore_devices {
+        if let Some(dev) = first_device(root, root)? {
+            bail!(
+                "ignore-devices: false, and the tree has a device node at /{}; packages must not ship device nodes",
+                dev.strip_prefix(root).unwrap_or(&dev).display()
+            );
+        }
+    }
     clear_api_dirs(root)?;
-    move_home_content(root)?;
+    move_home_content(root, t.opt_usrlocal)?;
     convert_var(root, &extra_tmpfiles).context("converting /var to tmpfiles.d entries")?;
-    apply_layout(root, plan.tmp_is_dir).context("creating the OSTree top-level layout")?;
+    apply_layout(root, t.tmp_is_dir, t.opt_usrlocal)
+        .context("creating the OSTree top-level layout")?;
     move_etc(root)?;
     Ok(kver)
 }
 
+/// `check-passwd` and `check-groups` against their reference, and `etc-group-members`.
 fn check_users(root: &Path, plan: &Plan, previous: &Previous) -> Result<()> {
+    use mxos_treefile::{CheckGroups, CheckPasswd};
+    let t = &plan.treefile;
     let passwd = fs::read_to_string(root.join("etc/passwd")).unwrap_or_default();
     let group = fs::read_to_string(root.join("etc/group")).unwrap_or_default();
-    users::check_groups_exist(&group, &plan.etc_group_members)?;
-    if plan.check_passwd == mxos_treefile::CheckKind::Previous {
-        if let Some(prev) = &previous.passwd {
-            users::check_stable("check-passwd", "user", prev, &passwd)?;
+    users::check_groups_exist(&group, &t.etc_group_members)?;
+    let read = |f: &mxos_treefile::ExternalFile| -> Result<String> {
+        let bytes = f
+            .read()
+            .with_context(|| format!("reading {}", f.path.display()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    let passwd_ref = match &t.check_passwd {
+        CheckPasswd::None => None,
+        CheckPasswd::Previous => previous.passwd.as_deref().map(|p| users::entries(p, true)),
+        CheckPasswd::File { filename } => Some(users::entries(&read(filename)?, true)),
+        CheckPasswd::Data { entries } => Some(
+            entries
+                .iter()
+                .map(|(n, ids)| (n.clone(), (ids.uid, ids.gid)))
+                .collect(),
+        ),
+    };
+    let group_ref = match &t.check_groups {
+        CheckGroups::None => None,
+        CheckGroups::Previous => previous.group.as_deref().map(|g| users::entries(g, false)),
+        CheckGroups::File { filename } => Some(users::entries(&read(filename)?, false)),
+        CheckGroups::Data { entries } => Some(
+            entries
+                .iter()
+                .map(|(n, gid)| (n.clone(), (*gid, *gid)))
+                .collect(),
+        ),
+    };
+    let checks = [
+        (
+            "check-passwd",
+            "user",
+            passwd_ref,
+            &passwd,
+            true,
+            &t.ignore_removed_users,
+        ),
+        (
+            "check-groups",
+            "group",
+            group_ref,
+            &group,
+            false,
+            &t.ignore_removed_groups,
+        ),
+    ];
+    let mut owners: Option<(BTreeSet<u32>, BTreeSet<u32>)> = None;
+    for (key, what, reference, text, is_passwd, ignored) in checks {
+        let Some(reference) = reference else {
+            continue;
+        };
+        let comparison = users::compare(&reference, &users::entries(text, is_passwd));
+        if !comparison.added.is_empty() {
+            eprintln!("{key}: new {what}s: {}", comparison.added.join(", "));
         }
-    }
-    if plan.check_groups == mxos_treefile::CheckKind::Previous {
-        if let Some(prev) = &previous.group {
-            users::check_stable("check-groups", "group", prev, &group)?;
+        if !comparison.removed.is_empty() && owners.is_none() {
+            owners = Some(file_owners(root)?);
         }
+        let empty = BTreeSet::new();
+        let owned = match &owners {
+            Some((uids, _)) if is_passwd => uids,
+            Some((_, gids)) => gids,
+            None => &empty,
+        };
+        users::check(key, what, &comparison, ignored, owned)?;
     }
     Ok(())
+}
+
+/// Every uid and gid that owns a file of the tree.
+fn file_owners(root: &Path) -> Result<(BTreeSet<u32>, BTreeSet<u32>)> {
+    let (mut uids, mut gids) = (BTreeSet::new(), BTreeSet::new());
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for e in fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))? {
+            let e = e?;
+            let m = fs::symlink_metadata(e.path())?;
+            uids.insert(m.uid());
+            gids.insert(m.gid());
+            if m.is_dir() {
+                stack.push(e.path());
+            }
+        }
+    }
+    Ok((uids, gids))
+}
+
+/// The first block or character device below `dir`, outside the API directories.
+fn first_device(root: &Path, dir: &Path) -> Result<Option<std::path::PathBuf>> {
+    use std::os::unix::fs::FileTypeExt;
+    for e in fs::read_dir(dir)? {
+        let p = e?.path();
+        if dir == root
+            && ["dev", "proc", "sys", "run"]
+                .iter()
+                .any(|d| p == root.join(d))
+        {
+            continue;
+        }
+        let t = fs::symlink_metadata(&p)?.file_type();
+        if t.is_block_device() || t.is_char_device() {
+            return Ok(Some(p));
+        }
+        if t.is_dir() {
+            if let Some(d) = first_device(root, &p)? {
+                return Ok(Some(d));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// rpm-ostree's `readonly-executables`: nothing executable under /usr stays writable.
@@ -152,7 +287,7 @@ fn drop_package_manager_state(root: &Path) -> Result<()> {
     Ok(())
 }
 
-fn remove_if_exists(p: &Path) -> Result<()> {
+pub(crate) fn remove_if_exists(p: &Path) -> Result<()> {
     match fs::symlink_metadata(p) {
         Ok(m) if m.is_dir() => fs::remove_dir_all(p),
         Ok(_) => fs::remove_file(p),
@@ -161,17 +296,24 @@ fn remove_if_exists(p: &Path) -> Result<()> {
     .with_context(|| format!("removing {}", p.display()))
 }
 
-/// Runs an inline script inside the new root, with no network and a private /tmp and /run,
-/// so it can only change the tree it is given.
-fn run_script(root: &Path, n: usize, script: &str) -> Result<()> {
-    if fs::symlink_metadata(root.join("bin/sh")).is_err()
-        && fs::symlink_metadata(root.join("usr/bin/sh")).is_err()
-    {
-        bail!("the tree has no /bin/sh to run it with; add a package that provides /bin/sh");
-    }
-    let host_script = root.with_extension(format!("postprocess-{n}.sh"));
+/// Runs a script inside the new root, with no network and a private /tmp and /run, so it
+/// can only change the tree it is given. A script with a `#!` line runs with that
+/// interpreter, as rpm-ostree runs it; one without runs with `/bin/sh -e`.
+fn run_script(root: &Path, name: &str, script: &[u8]) -> Result<()> {
+    let interpreter = if script.starts_with(b"#!") {
+        None
+    } else {
+        if fs::symlink_metadata(root.join("bin/sh")).is_err()
+            && fs::symlink_metadata(root.join("usr/bin/sh")).is_err()
+        {
+            bail!("the tree has no /bin/sh to run it with; add a package that provides /bin/sh");
+        }
+        Some(["/bin/sh", "-e"])
+    };
+    let host_script = root.with_extension(format!("{name}.script"));
     fs::write(&host_script, script)
         .with_context(|| format!("writing {}", host_script.display()))?;
+    fs::set_permissions(&host_script, fs::Permissions::from_mode(0o755))?;
     let mut cmd = Command::new("bwrap");
     cmd.env_clear()
         .env("PATH", "/usr/sbin:/usr/bin")
@@ -190,27 +332,12 @@ fn run_script(root: &Path, n: usize, script: &str) -> Result<()> {
         ])
         .arg("--ro-bind")
         .arg(&host_script)
-        .args([
-            "/run/mxos-postprocess.sh",
-            "--chdir",
-            "/",
-            "/bin/sh",
-            "-e",
-            "/run/mxos-postprocess.sh",
-        ]);
+        .args(["/run/mxos-postprocess", "--chdir", "/"])
+        .args(interpreter.iter().flatten())
+        .arg("/run/mxos-postprocess");
     let result = run(&mut cmd);
     fs::remove_file(&host_script).ok();
     result.map(drop)
-}
-
-fn remove_path(root: &Path, rel: &str) -> Result<()> {
-    let rel = rel.trim_start_matches("./");
-    check_relative("remove-files", rel)?;
-    let p = root.join(rel);
-    if fs::symlink_metadata(&p).is_err() {
-        bail!("remove-files: `{rel}` does not exist in the tree");
-    }
-    remove_if_exists(&p)
 }
 
 fn enable_unit(root: &Path, unit: &str) -> Result<()> {
@@ -353,13 +480,15 @@ fn clear_api_dirs(root: &Path) -> Result<()> {
 
 /// Skeleton files packages put in `/root`, `/home` and `/usr/local` (Debian's base-files
 /// ships `/root/.bashrc` and `/usr/local/man`) move to their `/var` home, so that tmpfiles.d
-/// provisions them on first boot. Other layout directories stay strict: content there could never be updated.
-fn move_home_content(root: &Path) -> Result<()> {
-    for (dir, var_dir) in [
-        ("root", "var/roothome"),
-        ("home", "var/home"),
-        ("usr/local", "var/usrlocal"),
-    ] {
+/// provisions them on first boot. Other layout directories stay strict: content there
+/// could never be updated. With `opt-usrlocal: root` or `state-overlay`, `/usr/local` is a
+/// directory of the tree and keeps its content.
+fn move_home_content(root: &Path, opt_usrlocal: OptUsrlocal) -> Result<()> {
+    let mut moves = vec![("root", "var/roothome"), ("home", "var/home")];
+    if opt_usrlocal == OptUsrlocal::Var {
+        moves.push(("usr/local", "var/usrlocal"));
+    }
+    for (dir, var_dir) in moves {
         let src = root.join(dir);
         let is_real_dir = fs::symlink_metadata(&src).is_ok_and(|m| m.is_dir());
         if !is_real_dir {
@@ -381,8 +510,9 @@ fn move_home_content(root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `/home`, `/opt`, ... become symlinks into `/var`, as on every OSTree system.
-fn apply_layout(root: &Path, tmp_is_dir: bool) -> Result<()> {
+/// `/home`, `/opt`, ... become symlinks into `/var`, as on every OSTree system;
+/// `opt-usrlocal` decides `/opt` and `/usr/local`.
+fn apply_layout(root: &Path, tmp_is_dir: bool, opt_usrlocal: OptUsrlocal) -> Result<()> {
     fs::create_dir_all(root.join("sysroot"))?;
     if tmp_is_dir {
         let tmp = root.join("tmp");
@@ -392,14 +522,51 @@ fn apply_layout(root: &Path, tmp_is_dir: bool) -> Result<()> {
         fs::create_dir_all(&tmp)?;
         fs::set_permissions(&tmp, fs::Permissions::from_mode(0o1777))?;
     }
-    for (rel, target) in LAYOUT_SYMLINKS {
-        if tmp_is_dir && *rel == "tmp" {
-            continue;
+    let mut links: Vec<(&str, &str)> = LAYOUT_SYMLINKS
+        .iter()
+        .copied()
+        .filter(|(rel, _)| !(tmp_is_dir && *rel == "tmp"))
+        .filter(|(rel, _)| opt_usrlocal == OptUsrlocal::Var || !["opt", "usr/local"].contains(rel))
+        .collect();
+    match opt_usrlocal {
+        OptUsrlocal::Var => {}
+        OptUsrlocal::Root => {
+            for d in ["opt", "usr/local"] {
+                fs::create_dir_all(root.join(d))?;
+            }
         }
+        OptUsrlocal::StateOverlay => {
+            // libostree's units keep a writable overlay over these read-only directories.
+            let unit = "usr/lib/systemd/system/ostree-state-overlay@.service";
+            if !root.join(unit).exists() {
+                bail!("opt-usrlocal: state-overlay needs /{unit} from libostree 2023.3 or later in the tree; use `var` or `root`");
+            }
+            let opt = root.join("opt");
+            if fs::symlink_metadata(&opt).is_ok_and(|m| m.is_dir()) {
+                fs::create_dir_all(root.join("usr/lib"))?;
+                fs::rename(&opt, root.join("usr/lib/opt"))
+                    .context("moving /opt to /usr/lib/opt")?;
+            }
+            fs::create_dir_all(root.join("usr/lib/opt"))?;
+            fs::create_dir_all(root.join("usr/local"))?;
+            links.push(("opt", "usr/lib/opt"));
+            for instance in ["usr-lib-opt", "usr-local"] {
+                let wants = root.join("etc/systemd/system/local-fs.target.wants");
+                fs::create_dir_all(&wants)?;
+                let link = wants.join(format!("ostree-state-overlay@{instance}.service"));
+                remove_if_exists(&link)?;
+                std::os::unix::fs::symlink(
+                    "/usr/lib/systemd/system/ostree-state-overlay@.service",
+                    &link,
+                )?;
+            }
+        }
+    }
+    for (rel, target) in links {
         let p = root.join(rel);
         match fs::symlink_metadata(&p) {
             Ok(m) if m.file_type().is_symlink() => {
-                if fs::read_link(&p)?.as_os_str() == *target {
+                if fs::read_link(&p)?.as_os_str() == target {
                     continue;
                 }
                 fs::remove_file(&p)?;

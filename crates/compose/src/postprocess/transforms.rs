@@ -135,6 +135,41 @@ pub fn check_relative(key: &str, path: &str) -> Result<()> {
     Ok(())
 }
 
+/// rpm-ostree's `mutate-os-release`: in the `VERSION=` and `PRETTY_NAME=` lines, `from`
+/// (usually the releasever) becomes the commit's version, and `OSTREE_VERSION=` is added.
+pub fn mutate_os_release(text: &str, from: &str, version: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    for line in text.lines() {
+        if line.starts_with("VERSION=") || line.starts_with("PRETTY_NAME=") {
+            out.push_str(&line.replace(from, version));
+        } else if !line.starts_with("OSTREE_VERSION=") {
+            out.push_str(line);
+        } else {
+            continue;
+        }
+        out.push('\n');
+    }
+    out.push_str(&format!(
+        "OSTREE_VERSION='{}'\n",
+        version.replace('\'', "'\\''")
+    ));
+    out
+}
+
+/// The files of a package that `remove-from-packages` patterns match (unanchored regular
+/// expressions over absolute paths, as rpm-ostree matches them).
+pub fn matching_files(files: &[String], patterns: &[String]) -> Result<Vec<String>> {
+    let regexes = patterns
+        .iter()
+        .map(|p| regex::Regex::new(p).map_err(|e| anyhow::anyhow!("`{p}`: {e}")))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(files
+        .iter()
+        .filter(|f| regexes.iter().any(|r| r.is_match(f)))
+        .cloned()
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,5 +236,31 @@ mod tests {
             "remove-files: `/etc/x` must be a relative path inside the tree, e.g. `usr/share/doc/foo`"
         );
         assert!(check_relative("remove-files", "usr/../../etc").is_err());
+    }
+
+    #[test]
+    fn os_release_carries_the_commit_version() {
+        let text = "NAME=\"MxOS\"\nVERSION=\"10 (Escuelas)\"\nVERSION_ID=10\nPRETTY_NAME=\"MxOS 10\"\nOSTREE_VERSION=old\n";
+        assert_eq!(
+            mutate_os_release(text, "10", "10.20261202.1"),
+            "NAME=\"MxOS\"\nVERSION=\"10.20261202.1 (Escuelas)\"\nVERSION_ID=10\nPRETTY_NAME=\"MxOS 10.20261202.1\"\nOSTREE_VERSION='10.20261202.1'\n"
+        );
+    }
+
+    #[test]
+    fn removal_patterns_are_unanchored_regexes() {
+        let files: Vec<String> = [
+            "/usr/bin/systemd-firstboot",
+            "/usr/lib/systemd/x",
+            "/usr/bin/other",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            matching_files(&files, &["firstboot".into(), "^/usr/lib/systemd/.*".into()]).unwrap(),
+            ["/usr/bin/systemd-firstboot", "/usr/lib/systemd/x"]
+        );
+        assert!(matching_files(&files, &["(".into()]).is_err());
     }
 }

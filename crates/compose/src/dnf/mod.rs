@@ -7,12 +7,16 @@
 //! and a failing `%post` is only a warning to rpm, so its output is checked here.
 
 use std::ffi::OsString;
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
+
+mod lock;
+pub mod repos;
+
+use sha2::Digest as _;
 
 use crate::pkgcache::{make_private, PackageCache};
 use crate::rpmfiles;
@@ -29,12 +33,20 @@ pub struct ResolvedPackage {
     pub checksum: String,
     /// Has install-time scriptlets or triggers, so it must go through an rpm transaction.
     pub scripted: bool,
+    pub name: String,
+    /// `[E:]V-R`, epoch only when not 0.
+    pub evr: String,
+    pub arch: String,
+    /// The source package's name (from its SRPM file name), for lockfiles.
+    pub source_name: Option<String>,
+    /// `sha256:HEX` of the .rpm file, as lockfiles pin it.
+    pub digest: String,
 }
 
-/// BUILDTIME, a tab, then one `s` per install-time scriptlet or trigger the header carries
-/// (a `-p` program without a body counts too).
+/// BUILDTIME, NAME, EPOCH:VERSION-RELEASE, ARCH, SOURCERPM, then one `s` per install-time
+/// scriptlet or trigger the header carries (a `-p` program without a body counts too).
 const HEADER_QUERY: &str = concat!(
-    "%{BUILDTIME}\\t",
+    "%{BUILDTIME}\\t%{NAME}\\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{SOURCERPM}\\t",
     "%|PRETRANS?{s}|%|PRETRANSPROG?{s}|%|PREIN?{s}|%|PREINPROG?{s}|",
     "%|POSTIN?{s}|%|POSTINPROG?{s}|%|POSTTRANS?{s}|%|POSTTRANSPROG?{s}|",
     "%|TRIGGERSCRIPTS?{s}|%|TRIGGERSCRIPTPROG?{s}|",
@@ -48,6 +60,18 @@ pub struct Resolution {
     pub packages: Vec<ResolvedPackage>,
     /// The newest BUILDTIME among them: a timestamp that only changes when the inputs do.
     pub newest_buildtime: u64,
+    /// The repos dnf read.
+    pub repos: Vec<String>,
+}
+
+/// How a compose uses the plan's lockfile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// Locked names resolve to their pins; anything else resolves freely (rpm-ostree's default).
+    #[default]
+    Relaxed,
+    /// Only locked packages are installable (`--ex-lockfile-strict`).
+    Strict,
 }
 
 /// The private dnf configuration of one compose.
@@ -58,31 +82,39 @@ pub struct Dnf {
 
 impl Dnf {
     /// Writes the configuration under `work/dnf`: the treefile's `.repo` files only (never
-    /// the host's), and the options the plan asks for. dnf resolves in `resolve_root`, an
-    /// empty root whose `/var/cache/dnf` keeps repo metadata from one compose to the next.
+    /// the host's), `repovars` as dnf variables, and the options the plan asks for. dnf
+    /// resolves in `resolve_root`, an empty root whose `/var/cache/dnf` keeps repo metadata
+    /// from one compose to the next.
     pub fn prepare(plan: &Plan, work: &Path, resolve_root: &Path) -> Result<Dnf> {
         let dir = work.join("dnf");
         if dir.exists() {
             std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
         }
-        for sub in ["repos.d", "home", "packages"] {
+        for sub in ["repos.d", "vars", "home", "packages"] {
             std::fs::create_dir_all(dir.join(sub))
                 .with_context(|| format!("creating {}", dir.join(sub).display()))?;
         }
         std::fs::create_dir_all(resolve_root)
             .with_context(|| format!("creating {}", resolve_root.display()))?;
-        check_repos(plan)?;
+        repos::enabled_repos(plan)?;
         for f in &plan.repo_files {
             std::fs::write(dir.join("repos.d").join(&f.name), &f.contents)
                 .with_context(|| format!("writing repo file {}", f.name))?;
         }
-        std::fs::write(dir.join("dnf.conf"), dnf_conf(plan, &dir.join("repos.d")))
-            .context("writing dnf.conf")?;
+        for (name, value) in &plan.treefile.repovars {
+            std::fs::write(dir.join("vars").join(name), value)
+                .with_context(|| format!("writing repovars `{name}`"))?;
+        }
+        std::fs::write(
+            dir.join("dnf.conf"),
+            repos::dnf_conf(plan, &dir.join("repos.d"), &dir.join("vars")),
+        )
+        .context("writing dnf.conf")?;
         let dnf = Dnf {
             dir,
             resolve_root: resolve_root.to_owned(),
         };
-        dnf.write_macros()?;
+        dnf.write_macros(plan)?;
         Ok(dnf)
     }
 
@@ -94,8 +126,8 @@ impl Dnf {
         ]
     }
 
-    /// dnf's arguments up to the subcommand.
-    fn args(&self, plan: &Plan, installroot: &Path) -> Vec<OsString> {
+    /// dnf's arguments up to the subcommand: our configuration, and only the plan's repos.
+    fn args(&self, plan: &Plan, installroot: &Path, repos: &[String]) -> Vec<OsString> {
         let mut args: Vec<OsString> = vec![
             "-c".into(),
             self.dir.join("dnf.conf").into(),
@@ -103,32 +135,39 @@ impl Dnf {
             installroot.into(),
             "-y".into(),
         ];
-        if let Some(rv) = &plan.releasever {
+        if let Some(rv) = plan.releasever() {
             args.push("--releasever".into());
             args.push(rv.into());
+        }
+        args.push("--disablerepo=*".into());
+        for r in repos {
+            args.push(format!("--enablerepo={r}").into());
         }
         args
     }
 
-    /// Resolves and downloads the plan's packages without installing anything.
-    pub fn resolve(&self, plan: &Plan) -> Result<Resolution> {
-        if plan.packages.is_empty() {
+    /// Resolves and downloads the plan's packages without installing anything, with the
+    /// lockfile's pins applied, and checks what came against them.
+    pub fn resolve(&self, plan: &Plan, lock_mode: LockMode) -> Result<Resolution> {
+        if plan.treefile.packages.is_empty() {
             bail!("{}: the treefile lists no packages", plan.treefile_name);
+        }
+        let repos = repos::enabled_repos(plan)?;
+        let mut options = repos::repo_package_options(plan, &repos);
+        if let Some(lock) = &plan.lockfile {
+            options.extend(self.lock_options(plan, lock, &repos, lock_mode)?);
         }
         let pkgdir = self.dir.join("packages");
         let mut cmd = Command::new("dnf");
-        cmd.envs(self.env())
-            .args(self.args(plan, &self.resolve_root))
-            .arg("--disablerepo=*");
-        for r in &plan.repos {
-            cmd.arg(format!("--enablerepo={r}"));
-        }
         // The metadata cache outlives the compose: `--refresh` makes dnf check every repo's
         // repomd.xml now (lists are fetched again only when it changed), whenever the
         // cache was last written, even a moment ago.
-        cmd.args(["--refresh", "install", "--downloadonly", "--destdir"])
+        cmd.envs(self.env())
+            .args(self.args(plan, &self.resolve_root, &repos))
+            .args(&options)
+            .args(["--refresh", "install", "--downloadonly", "--destdir"])
             .arg(&pkgdir)
-            .args(&plan.packages);
+            .args(&plan.treefile.packages);
         run(&mut cmd).context("resolving packages with dnf")?;
         let mut files: Vec<PathBuf> = std::fs::read_dir(&pkgdir)
             .with_context(|| format!("listing {}", pkgdir.display()))?
@@ -137,7 +176,10 @@ impl Dnf {
         files.retain(|p| p.extension().is_some_and(|e| e == "rpm"));
         files.sort();
         if files.is_empty() {
-            bail!("dnf resolved no packages for {}", plan.packages.join(" "));
+            bail!(
+                "dnf resolved no packages for {}",
+                plan.treefile.packages.join(" ")
+            );
         }
         let out = run(Command::new("rpm")
             .args(["-qp", "--nosignature", "--qf", HEADER_QUERY])
@@ -155,20 +197,129 @@ impl Dnf {
         let mut packages = Vec::new();
         let mut newest_buildtime = 0;
         for (file, header) in files.into_iter().zip(headers) {
-            let (buildtime, scripts) = header.split_once('\t').unwrap_or((header, ""));
+            let mut f = header.splitn(6, '\t');
+            let (buildtime, name, evr, arch, srpm, scripts) = (
+                f.next().unwrap_or_default(),
+                f.next().unwrap_or_default(),
+                f.next().unwrap_or_default(),
+                f.next().unwrap_or_default(),
+                f.next().unwrap_or_default(),
+                f.next().unwrap_or_default(),
+            );
             newest_buildtime = newest_buildtime.max(buildtime.trim().parse::<u64>().unwrap_or(0));
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             packages.push(ResolvedPackage {
                 checksum: blake3::hash(&bytes).to_hex().to_string(),
+                digest: format!("sha256:{}", hex(&sha2::Sha256::digest(&bytes))),
                 scripted: !scripts.is_empty(),
+                name: name.to_owned(),
+                evr: evr.strip_prefix("0:").unwrap_or(evr).to_owned(),
+                arch: arch.to_owned(),
+                source_name: source_name(srpm),
                 file,
             });
+        }
+        if let Some(lock) = &plan.lockfile {
+            let downloaded: Vec<lock::Downloaded> = packages
+                .iter()
+                .map(|p| lock::Downloaded {
+                    name: &p.name,
+                    evr: &p.evr,
+                    arch: &p.arch,
+                    digest: &p.digest,
+                })
+                .collect();
+            lock::check_downloads(lock, &downloaded)?;
         }
         Ok(Resolution {
             packages,
             newest_buildtime,
+            repos,
         })
+    }
+
+    /// The options that hold dnf to the lockfile: other versions of locked names excluded,
+    /// `lockfile-repos` limited to locked packages, and (strict) everything unlocked excluded.
+    fn lock_options(
+        &self,
+        plan: &Plan,
+        lock: &mxos_treefile::Lockfile,
+        repos: &[String],
+        mode: LockMode,
+    ) -> Result<Vec<String>> {
+        let mut cmd = Command::new("dnf");
+        cmd.envs(self.env())
+            .args(self.args(plan, &self.resolve_root, repos))
+            .args([
+                "--refresh",
+                "repoquery",
+                "--quiet",
+                "--qf",
+                lock::CANDIDATE_QUERY,
+            ])
+            .args(lock.packages.keys());
+        let out =
+            run(&mut cmd).context("listing the versions the repos offer of locked packages")?;
+        let candidates = lock::parse_candidates(&String::from_utf8_lossy(&out.stdout));
+        let excluded = lock::excludes(lock, &candidates)?;
+        eprintln!("{}", lock::summary(lock, &excluded));
+        let specs = lock::pinned_specs(lock).join(",");
+        let mut options: Vec<String> = excluded.iter().map(|e| format!("--exclude={e}")).collect();
+        for r in &plan.treefile.lockfile_repos {
+            options.push(format!("--setopt={r}.includepkgs={specs}"));
+        }
+        if mode == LockMode::Strict {
+            options.push(format!("--setopt=includepkgs={specs}"));
+        }
+        Ok(options)
+    }
+
+    /// The lockfile rpm-ostree's `--ex-write-lockfile-to` would write for `resolution`.
+    pub fn lockfile_text(&self, resolution: &Resolution, epoch: u64) -> String {
+        let pins: Vec<mxos_treefile::lockfile::ResolvedPin> = resolution
+            .packages
+            .iter()
+            .map(|p| mxos_treefile::lockfile::ResolvedPin {
+                name: p.name.clone(),
+                evra: format!("{}.{}", p.evr, p.arch),
+                digest: p.digest.clone(),
+                source_name: p.source_name.clone(),
+            })
+            .collect();
+        mxos_treefile::lockfile::render(&pins, &self.repos_generated(resolution), epoch as i64)
+    }
+
+    /// When the metadata of each repo dnf read was generated, from dnf's cache.
+    pub fn repos_generated(
+        &self,
+        resolution: &Resolution,
+    ) -> std::collections::BTreeMap<String, i64> {
+        let mut generated = std::collections::BTreeMap::new();
+        let cache = self.resolve_root.join("var/cache/dnf");
+        let Ok(entries) = std::fs::read_dir(&cache) else {
+            return generated;
+        };
+        let dirs: Vec<(String, PathBuf)> = entries
+            .flatten()
+            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+            .collect();
+        for id in &resolution.repos {
+            // dnf names each cache directory `ID-HEXHASH` (`fedora-…` is not `fedora-updates-…`).
+            for (name, path) in &dirs {
+                let hash = name
+                    .strip_prefix(id.as_str())
+                    .and_then(|r| r.strip_prefix('-'));
+                if hash.is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit())) {
+                    let text = std::fs::read_to_string(path.join("repodata/repomd.xml"))
+                        .unwrap_or_default();
+                    if let Some(t) = repos::repomd_generated(&text) {
+                        generated.insert(id.clone(), t);
+                    }
+                }
+            }
+        }
+        generated
     }
 
     /// Installs exactly the resolved set into `root`, assembled from the package cache.
@@ -191,10 +342,27 @@ impl Dnf {
         root: &Path,
         epoch: u64,
         cache: &PackageCache,
+        ids: &IdSeed,
     ) -> Result<Installed> {
         let assembly = cache.ensure_all(&resolution.packages, &self.dir)?;
         cache.assemble(&assembly, root)?;
         let known = cache.known_inodes()?;
+        // `preserve-passwd`: the reference's users exist before any %pre runs `useradd`.
+        for (rel, reference) in [("etc/passwd", &ids.passwd), ("etc/group", &ids.group)] {
+            let Some(reference) = reference else {
+                continue;
+            };
+            let path = root.join(rel);
+            let current = std::fs::read_to_string(&path).unwrap_or_default();
+            if path.exists() {
+                make_private(&path)?;
+            }
+            std::fs::write(
+                &path,
+                crate::postprocess::preserved_ids(&current, reference),
+            )
+            .with_context(|| format!("preserve-passwd: writing /{rel}"))?;
+        }
         for d in ["dev", "proc"] {
             std::fs::create_dir_all(root.join(d))?;
         }
@@ -212,7 +380,7 @@ impl Dnf {
             .and_then(|()| std::fs::create_dir_all(&dbdir))
             .with_context(|| format!("clearing {}", dbdir.display()))?;
         let all: Vec<&ResolvedPackage> = resolution.packages.iter().collect();
-        self.justdb(root, epoch, &all, !plan.documentation)
+        self.justdb(root, epoch, &all, !plan.treefile.documentation)
             .context("writing the rpm database (rpm --justdb)")?;
         let out = run(self.rpm(root).args(["-qa", "--qf", rpmfiles::QUERY_FORMAT]))
             .context("listing package files")?;
@@ -320,14 +488,23 @@ impl Dnf {
         cmd
     }
 
-    /// Our rpm macros: where the rpmdb lives in MxOS trees.
-    fn write_macros(&self) -> Result<()> {
-        std::fs::write(
-            self.dir.join("home/.rpmmacros"),
-            format!("%_dbpath /{RPMDB_DIR}\n"),
-        )
-        .context("writing .rpmmacros")
+    /// Our rpm macros: where the rpmdb lives in MxOS trees, and `install-langs` (rpm then
+    /// marks other languages' files "not installed", and the fixups drop them).
+    fn write_macros(&self, plan: &Plan) -> Result<()> {
+        let mut macros = format!("%_dbpath /{RPMDB_DIR}\n");
+        if let Some(langs) = &plan.treefile.install_langs {
+            macros.push_str(&format!("%_install_langs {}\n", langs.join(":")));
+        }
+        std::fs::write(self.dir.join("home/.rpmmacros"), macros).context("writing .rpmmacros")
     }
+}
+
+/// Users and groups to carry into the tree before packages create theirs
+/// (`preserve-passwd`), as passwd/group texts.
+#[derive(Debug, Default, Clone)]
+pub struct IdSeed {
+    pub passwd: Option<String>,
+    pub group: Option<String>,
 }
 
 /// What [`Dnf::install`] did.
@@ -404,112 +581,6 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
     Ok(())
 }
 
-/// A fingerprint of the metadata every enabled repo publishes (`repodata/repomd.xml`, which
-/// holds the checksums of the package lists), fetched without dnf: with the plan, it decides
-/// what dnf would resolve, so an unchanged tree is recognised before resolving. `None` when
-/// a repo is only reachable through a metalink or mirrorlist, or a fetch fails: then dnf
-/// resolves, and reports what is wrong.
-pub fn metadata_fingerprint(plan: &Plan, work: &Path) -> Result<Option<String>> {
-    let Some(urls) = repomd_urls(plan) else {
-        return Ok(None);
-    };
-    std::fs::create_dir_all(work)?;
-    let mut hasher = blake3::Hasher::new();
-    for (id, url) in urls {
-        let Ok(bytes) = mxos_process::fetch(&url, &work.join(format!("repomd-{id}.xml"))) else {
-            return Ok(None);
-        };
-        hasher.update(id.as_bytes());
-        hasher.update(&[0]);
-        hasher.update(blake3::hash(&bytes).as_bytes());
-    }
-    Ok(Some(hasher.finalize().to_hex().to_string()))
-}
-
-/// `repomd.xml` URL of each repo the plan enables, from the first `baseurl` of its section
-/// with dnf's `$releasever`, `$basearch` and `$arch` filled in.
-fn repomd_urls(plan: &Plan) -> Option<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for id in &plan.repos {
-        let mut baseurl = None;
-        for f in &plan.repo_files {
-            let mut in_section = false;
-            for line in f.contents.lines() {
-                let l = line.trim();
-                if l.starts_with('[') && l.ends_with(']') {
-                    in_section = &l[1..l.len() - 1] == id;
-                } else if in_section {
-                    if let Some((k, v)) = l.split_once('=') {
-                        if k.trim() == "baseurl" {
-                            baseurl = v
-                                .split([',', ' '])
-                                .map(str::trim)
-                                .find(|u| !u.is_empty())
-                                .map(str::to_owned);
-                        }
-                    }
-                }
-            }
-        }
-        let url = baseurl?
-            .replace("$releasever", plan.releasever.as_deref().unwrap_or(""))
-            .replace("$basearch", &plan.basearch)
-            .replace("$arch", &plan.basearch);
-        out.push((
-            id.clone(),
-            format!("{}/repodata/repomd.xml", url.trim_end_matches('/')),
-        ));
-    }
-    Some(out)
-}
-
-fn dnf_conf(plan: &Plan, reposdir: &Path) -> String {
-    let mut s = String::from("[main]\n");
-    // Test and MxOS-internal repos are unsigned; production repos set gpgcheck in their
-    // .repo file, which overrides this per repo.
-    let _ = writeln!(s, "gpgcheck=0");
-    let _ = writeln!(s, "reposdir={}", reposdir.display());
-    // Relative to the installroot: dnf's own state lands in /var, which postprocess drops.
-    let _ = writeln!(s, "cachedir=/var/cache/dnf");
-    let _ = writeln!(s, "keepcache=0");
-    let _ = writeln!(s, "install_weak_deps={}", plan.recommends);
-    if !plan.documentation {
-        let _ = writeln!(s, "tsflags=nodocs");
-    }
-    s
-}
-
-/// Every repo id the treefile enables must be defined in a `.repo` file beside it.
-fn check_repos(plan: &Plan) -> Result<()> {
-    if plan.repos.is_empty() {
-        bail!(
-            "{}: no `repos` listed; name the repo ids (from .repo files next to the treefile) to install from",
-            plan.treefile_name
-        );
-    }
-    let defined: Vec<String> = plan
-        .repo_files
-        .iter()
-        .flat_map(|f| {
-            f.contents.lines().filter_map(|l| {
-                let l = l.trim();
-                (l.starts_with('[') && l.ends_with(']') && l != "[main]")
-                    .then(|| l[1..l.len() - 1].to_owned())
-            })
-        })
-        .collect();
-    for r in &plan.repos {
-        if !defined.contains(r) {
-            bail!(
-                "{}: repo `{r}` is not defined in any .repo file next to the treefile (defined: {})",
-                plan.treefile_name,
-                if defined.is_empty() { "none".to_owned() } else { defined.join(", ") }
-            );
-        }
-    }
-    Ok(())
-}
-
 /// The lines in which rpm or dnf report a failed scriptlet.
 pub fn scriptlet_failures(stdout: &str, stderr: &str) -> Vec<String> {
     stdout
@@ -522,49 +593,21 @@ pub fn scriptlet_failures(stdout: &str, stderr: &str) -> Vec<String> {
         .collect()
 }
 
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `NAME-VERSION-RELEASE.src.rpm` → `NAME`.
+fn source_name(srpm: &str) -> Option<String> {
+    let stem = srpm.strip_suffix(".rpm")?;
+    let mut parts = stem.rsplitn(3, '-');
+    let (_release_arch, _version, name) = (parts.next()?, parts.next()?, parts.next()?);
+    (!name.is_empty()).then(|| name.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn plan_with_repos(repos: &[&str], repo_file: &str) -> Plan {
-        let t = tempfile::tempdir().unwrap();
-        std::fs::write(t.path().join("r.repo"), repo_file).unwrap();
-        let repo_list = repos.join(", ");
-        std::fs::write(
-            t.path().join("t.yaml"),
-            format!("ref: x\nreleasever: 10\nrepos: [{repo_list}]\npackages: [a]\n"),
-        )
-        .unwrap();
-        mxos_treefile::load(&t.path().join("t.yaml"), "x86_64").unwrap()
-    }
-
-    #[test]
-    fn repomd_urls_fill_in_dnf_variables_and_give_up_on_metalinks() {
-        let plan = plan_with_repos(
-            &["baseos", "local"],
-            "[baseos]\nbaseurl=https://mirror.example/$releasever-stream/BaseOS/$basearch/os/ https://other/\n\
-             [local]\nname=x\nbaseurl = file:///srv/rpms\n[meta]\nmetalink=https://m/?repo=x\n",
-        );
-        assert_eq!(
-            repomd_urls(&plan).unwrap(),
-            vec![
-                (
-                    "baseos".to_owned(),
-                    "https://mirror.example/10-stream/BaseOS/x86_64/os/repodata/repomd.xml"
-                        .to_owned()
-                ),
-                (
-                    "local".to_owned(),
-                    "file:///srv/rpms/repodata/repomd.xml".to_owned()
-                ),
-            ]
-        );
-        let plan = plan_with_repos(
-            &["local", "meta"],
-            "[local]\nbaseurl=file:///srv/rpms\n[meta]\nmetalink=https://m/?repo=x\n",
-        );
-        assert_eq!(repomd_urls(&plan), None);
-    }
 
     #[test]
     fn finds_scriptlet_warnings_dnf_ignores() {
