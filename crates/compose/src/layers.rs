@@ -59,6 +59,9 @@ pub fn resolve(repo: &Repo, plan: &Plan) -> Result<Vec<Layer>> {
 
 /// Checks each layer out under `scratch` and moves its files into `root`.
 pub fn apply(repo: &Repo, layers: &[Layer], root: &Path, scratch: &Path) -> Result<()> {
+    if !layers.is_empty() {
+        fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
+    }
     for (i, layer) in layers.iter().enumerate() {
         let dir = scratch.join(format!("layer-{i}"));
         if dir.exists() {
