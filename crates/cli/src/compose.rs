@@ -221,9 +221,14 @@ fn run(cli: Cli) -> Result<()> {
             lockfile_strict,
             write_lockfile_to,
         } => {
+            // dnf takes its install root only as an absolute path.
+            let cachedir = std::path::absolute(&cachedir)
+                .with_context(|| format!("resolving {}", cachedir.display()))?;
             let tmp;
             let workdir = match workdir {
-                Some(w) => w,
+                Some(w) => {
+                    std::path::absolute(&w).with_context(|| format!("resolving {}", w.display()))?
+                }
                 None => {
                     std::fs::create_dir_all(&cachedir)
                         .with_context(|| format!("creating {}", cachedir.display()))?;

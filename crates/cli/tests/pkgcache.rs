@@ -49,7 +49,7 @@ fn small_tree(t: &Path, name: &str, extra: Vec<PackageSpec>, packages: &[&str]) 
     fs::write(
         &tf,
         format!(
-            "ref: mxos/test/{name}\nrepos: [{name}]\npackages: [{}, mxos-test-kernel]\n",
+            "ref: mxos/test/{name}\nrepos: [{name}]\npackages: [{}, mxos-test-kernel]\nboot-location: modules\n",
             packages.join(", ")
         ),
     )

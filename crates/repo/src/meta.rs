@@ -29,15 +29,26 @@ impl MetaValue {
             MetaValue::Bool(b) => b.to_variant(),
             MetaValue::U64(n) => n.to_variant(),
             MetaValue::StrList(l) => l.to_variant(),
-            MetaValue::Records(records) => records
-                .iter()
-                .map(|r| {
-                    r.iter()
-                        .map(|(k, v)| (k.clone(), v.to_variant()))
-                        .collect::<std::collections::HashMap<String, glib::Variant>>()
-                })
-                .collect::<Vec<_>>()
-                .to_variant(),
+            // Built entry by entry in key order: a hash map's order would change the
+            // commit's bytes from one compose to the next.
+            MetaValue::Records(records) => {
+                let dict = glib::VariantTy::new("{sv}").expect("a valid type string");
+                let array = glib::VariantTy::new("a{sv}").expect("a valid type string");
+                glib::Variant::array_from_iter_with_type(
+                    array,
+                    records.iter().map(|r| {
+                        glib::Variant::array_from_iter_with_type(
+                            dict,
+                            r.iter().map(|(k, v)| {
+                                glib::Variant::from_dict_entry(
+                                    &k.to_variant(),
+                                    &glib::Variant::from_variant(&v.to_variant()),
+                                )
+                            }),
+                        )
+                    }),
+                )
+            }
         }
     }
 

@@ -290,33 +290,49 @@ impl Dnf {
         mxos_treefile::lockfile::render(&pins, &self.repos_generated(resolution), epoch as i64)
     }
 
-    /// When the metadata of each repo dnf read was generated, from dnf's cache.
+    /// When the metadata of each repo dnf read was generated: from the `repomd.xml` the
+    /// no-change check fetched into the work dir, else from dnf's cache when it holds one
+    /// copy for the repo (it keeps one per URL, and an old URL's would be wrong).
     pub fn repos_generated(
         &self,
         resolution: &Resolution,
     ) -> std::collections::BTreeMap<String, i64> {
-        let mut generated = std::collections::BTreeMap::new();
+        let work = self.dir.parent().unwrap_or(&self.dir);
         let cache = self.resolve_root.join("var/cache/dnf");
-        let Ok(entries) = std::fs::read_dir(&cache) else {
-            return generated;
-        };
-        let dirs: Vec<(String, PathBuf)> = entries
-            .flatten()
-            .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
-            .collect();
+        let cached: Vec<(String, PathBuf)> = std::fs::read_dir(&cache)
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut generated = std::collections::BTreeMap::new();
         for id in &resolution.repos {
-            // dnf names each cache directory `ID-HEXHASH` (`fedora-…` is not `fedora-updates-…`).
-            for (name, path) in &dirs {
-                let hash = name
-                    .strip_prefix(id.as_str())
-                    .and_then(|r| r.strip_prefix('-'));
-                if hash.is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit())) {
-                    let text = std::fs::read_to_string(path.join("repodata/repomd.xml"))
-                        .unwrap_or_default();
-                    if let Some(t) = repos::repomd_generated(&text) {
-                        generated.insert(id.clone(), t);
+            let fetched = work.join(format!("repomd-{id}.xml"));
+            let text = match std::fs::read_to_string(&fetched) {
+                Ok(t) => t,
+                Err(_) => {
+                    // dnf names each cache directory `ID-HEXHASH` (`fedora-…` is not
+                    // `fedora-updates-…`).
+                    let mut dirs = cached.iter().filter(|(name, _)| {
+                        name.strip_prefix(id.as_str())
+                            .and_then(|r| r.strip_prefix('-'))
+                            .is_some_and(|h| {
+                                !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit())
+                            })
+                    });
+                    match (dirs.next(), dirs.next()) {
+                        (Some((_, dir)), None) => {
+                            std::fs::read_to_string(dir.join("repodata/repomd.xml"))
+                                .unwrap_or_default()
+                        }
+                        _ => continue,
                     }
                 }
+            };
+            if let Some(t) = repos::repomd_generated(&text) {
+                generated.insert(id.clone(), t);
             }
         }
         generated
