@@ -20,6 +20,11 @@ pub fn check(plan: &Plan) -> Result<()> {
     {
         bail!("{name}: `detached` repo or advisory metadata: MxOS keeps a commit's detached metadata for its signatures only; use `inline` or `disabled`");
     }
+    if let Some(p) = t.packages.iter().find(|p| t.exclude_packages.contains(p)) {
+        bail!(
+            "{name}: `{p}` is in `packages` and in `exclude-packages`; dnf could never install it"
+        );
+    }
     if t.backend == Backend::Apt {
         let dnf_only = [
             ("exclude-packages", !t.exclude_packages.is_empty()),
