@@ -21,7 +21,9 @@ commands:
   demo    deps, build, then compose, sign, publish and deploy the demo tree
           into target/demo on built-in defaults (no network beyond apt)
   bench   build --release, then time commits, composes, publish and delta downloads
-          against the reference tools; writes docs/performance.md (minutes; not a test)";
+          against the reference tools; writes docs/performance.md (minutes; not a test)
+  docs    regenerate what is generated from the code and committed: man pages and shell
+          completions (dist/), the corpus' expected plans; the tests fail until it is rerun";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
         Some("vm-test") => deps::install().and_then(|()| vm_test()),
         Some("demo") => deps::install().and_then(|()| demo::run_demo()),
         Some("bench") => bench::run_bench(),
+        Some("docs") => docs(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -62,6 +65,19 @@ fn test() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace", "--no-fail-fast"])
+}
+
+/// The generated files are written by the very tests that check them (`MXOS_BLESS=1`), so
+/// what `docs` writes and what `test` expects cannot drift apart.
+fn docs() -> Result<()> {
+    for test in ["generated", "corpus"] {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        run(Command::new(cargo)
+            .args(["test", "-p", "mxos-cli", "--test", test])
+            .env("MXOS_BLESS", "1")
+            .current_dir(workspace_root()))?;
+    }
+    Ok(())
 }
 
 /// The VM scenario is one `#[ignore]`d test (too slow for `cargo test`), run explicitly.

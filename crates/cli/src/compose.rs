@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use mxos_compose::{ComposeRequest, Outcome};
 use mxos_repo::{Repo, RepoMode};
 
@@ -177,6 +177,11 @@ impl LockfileArgs {
             mxos_treefile::Lockfiles::Files(self.files)
         }
     }
+}
+
+/// The command line as clap knows it: man pages and completions are generated from it.
+pub fn command() -> clap::Command {
+    Cli::command()
 }
 
 pub fn main() -> ExitCode {

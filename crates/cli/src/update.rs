@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use mxos_agent::config::RebootPolicy;
 use mxos_agent::i18n::{Lang, Msg};
 use mxos_agent::machine::State;
@@ -69,6 +69,11 @@ enum Command {
 /// MxOS's grub.cfg generator (overlay `mx-boot`); libostree runs it whenever the boot
 /// order changes, because Debian ships no ostree-grub-generator.
 const GRUB_GENERATOR: &str = "/usr/libexec/mxos/grub-bls-gen";
+
+/// The command line as clap knows it: man pages and completions are generated from it.
+pub fn command() -> clap::Command {
+    Cli::command()
+}
 
 pub fn main() -> ExitCode {
     // Set before any thread starts; an explicit OSTREE_GRUB2_EXEC from the caller wins.
