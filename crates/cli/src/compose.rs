@@ -17,6 +17,8 @@ use crate::source_date_epoch;
     about = "Compose, sign and publish MxOS OSTree commits"
 )]
 struct Cli {
+    #[command(flatten)]
+    verbosity: crate::log::Verbosity,
     #[command(subcommand)]
     command: Command,
 }
@@ -185,7 +187,9 @@ pub fn command() -> clap::Command {
 }
 
 pub fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    crate::log::init("mxos-compose", &cli.verbosity);
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             crate::report(&e);
@@ -204,7 +208,7 @@ fn run(cli: Cli) -> Result<()> {
         } => {
             let plan = mxos_treefile::load_with(&treefile, &basearch, &lockfiles.choice())?;
             for w in &plan.warnings {
-                eprintln!("warning: {w}");
+                tracing::warn!("{w}");
             }
             if pretty {
                 println!("{}", plan.pretty_json());
@@ -300,8 +304,8 @@ fn run(cli: Cli) -> Result<()> {
                             }
                         );
                         if !c.discarded_for.is_empty() {
-                            eprintln!(
-                                "warning: the package cache was deleted: scriptlets or postprocessing wrote in place to {} (the commit hashed their new content)",
+                            tracing::warn!(
+                                "the package cache was deleted: scriptlets or postprocessing wrote in place to {} (the commit hashed their new content)",
                                 c.discarded_for
                                     .iter()
                                     .map(|p| p.display().to_string())

@@ -4,6 +4,8 @@ pub mod compose;
 pub mod container;
 pub mod disk;
 pub mod fleet;
+pub mod log;
+pub mod progress;
 pub mod update;
 
 /// Prints an error with its whole chain, one cause per line, the way people read it.

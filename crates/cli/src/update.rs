@@ -22,6 +22,8 @@ struct Cli {
     /// The sysroot to act on (the running system by default).
     #[arg(long, global = true, default_value = "/")]
     sysroot: PathBuf,
+    #[command(flatten)]
+    verbosity: crate::log::Verbosity,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,7 +85,9 @@ pub fn main() -> ExitCode {
         std::env::set_var("OSTREE_GRUB2_EXEC", GRUB_GENERATOR);
     }
     let lang = Lang::from_env();
-    match run(Cli::parse(), lang) {
+    let cli = Cli::parse();
+    crate::log::init("mxos-update", &cli.verbosity);
+    match run(cli, lang) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             if e.chain()

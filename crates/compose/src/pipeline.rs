@@ -93,7 +93,7 @@ pub enum Outcome {
 pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
     let plan = mxos_treefile::load_with(&req.treefile, &req.basearch, &req.lockfiles)?;
     for w in &plan.warnings {
-        eprintln!("warning: {w}");
+        tracing::warn!("{w}");
     }
     crate::support::check(&plan)?;
     let sign_key = req
@@ -159,12 +159,13 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
             // Taken first: it also makes concurrent composes take turns on dnf's metadata.
             let cache = PackageCache::open(&cachedir.join("pkgcache"))?;
             let dnf = Dnf::prepare(&plan, &req.workdir, &cachedir.join("dnf-root"))?;
-            let resolution = dnf.resolve(&plan, req.lock_mode)?;
+            let resolution = tracing::info_span!("mxos.step", step = "resolving packages with dnf")
+                .in_scope(|| dnf.resolve(&plan, req.lock_mode))?;
             if let Some(path) = &req.write_lockfile_to {
                 let epoch = req.source_date_epoch.unwrap_or(resolution.newest_buildtime);
                 write_atomically(path, dnf.lockfile_text(&resolution, epoch).as_bytes())
                     .with_context(|| format!("writing the lockfile {}", path.display()))?;
-                eprintln!(
+                tracing::info!(
                     "wrote {} ({} packages)",
                     path.display(),
                     resolution.packages.len()
@@ -182,7 +183,9 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
                     plan.treefile_name
                 );
             }
-            let installed = apt::install(&plan, &root, req.source_date_epoch)?;
+            let installed =
+                tracing::info_span!("mxos.step", step = "bootstrapping the Debian tree")
+                    .in_scope(|| apt::install(&plan, &root, req.source_date_epoch))?;
             (PackageSet::from_apt(installed), None)
         }
     };
@@ -230,7 +233,8 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         Some((dnf, resolution, cache)) => {
             std::fs::create_dir_all(&root)?;
             let ids = id_seed(&plan, &previous)?;
-            let installed = dnf.install(&plan, &resolution, &root, timestamp, &cache, &ids)?;
+            let installed = tracing::info_span!("mxos.step", step = "installing packages")
+                .in_scope(|| dnf.install(&plan, &resolution, &root, timestamp, &cache, &ids))?;
             repo_records = dnf.repos_generated(&resolution);
             (installed.nevras.clone(), Some((cache, installed)))
         }
@@ -242,7 +246,8 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         &root,
         &layers::scratch_dir(&req.workdir),
     )?;
-    postprocess(&root, &plan, &previous, version.as_deref())
+    tracing::info_span!("mxos.step", step = "postprocessing")
+        .in_scope(|| postprocess(&root, &plan, &previous, version.as_deref()))
         .context("postprocessing the installed tree")?;
     let overlay_layers = overlays
         .iter()
@@ -272,6 +277,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         (Some(v), None) => format!("MxOS {} {v}", plan.treefile_name),
         (None, None) => format!("MxOS {}", plan.treefile_name),
     };
+    let _commit_step = tracing::info_span!("mxos.step", step = "committing").entered();
     let report = repo.commit_tree_report(&CommitRequest {
         reference: plan.reference(),
         root: &root,
@@ -282,6 +288,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         timestamp,
         known: cache.as_ref().map(|(_, i)| &i.known),
     })?;
+    drop(_commit_step);
     let checksum = report.checksum;
     let cache = match cache {
         None => None,

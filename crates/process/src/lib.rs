@@ -1,5 +1,9 @@
 //! The one way MxOS tools run a program: logged, stdin closed, stderr's tail in the error.
+//!
+//! The command line is an `info` event (target `mxos::cmd`); with `debug` enabled, every
+//! line the program writes is an event too (target `mxos::cmd::output`), as it comes.
 
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
@@ -19,10 +23,48 @@ pub fn run(cmd: &mut Command) -> Result<Output> {
 /// [`run`] for a caller that reads the output before judging the exit status.
 pub fn run_unchecked(cmd: &mut Command) -> Result<Output> {
     let line = command_line(cmd);
-    eprintln!("+ {line}");
-    cmd.stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("starting `{line}`"))
+    tracing::info!(target: "mxos::cmd", "+ {line}");
+    cmd.stdin(Stdio::null());
+    if !tracing::enabled!(target: "mxos::cmd::output", tracing::Level::DEBUG) {
+        return cmd.output().with_context(|| format!("starting `{line}`"));
+    }
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting `{line}`"))?;
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let (out, err) = std::thread::scope(|s| {
+        let out = s.spawn(|| stream(stdout, &program, "stdout"));
+        let err = s.spawn(|| stream(stderr, &program, "stderr"));
+        (out.join(), err.join())
+    });
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for `{line}`"))?;
+    Ok(Output {
+        status,
+        stdout: out.unwrap_or_default(),
+        stderr: err.unwrap_or_default(),
+    })
+}
+
+/// Reads a child's pipe to the end, logging each line as it arrives, and returns it all.
+fn stream(pipe: Option<impl Read>, program: &str, stream: &'static str) -> Vec<u8> {
+    let mut all = Vec::new();
+    let Some(pipe) = pipe else {
+        return all;
+    };
+    let mut reader = BufReader::new(pipe);
+    let mut line = Vec::new();
+    while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
+        let text = String::from_utf8_lossy(&line);
+        tracing::debug!(target: "mxos::cmd::output", program, stream, "{}", text.trim_end());
+        all.extend_from_slice(&line);
+        line.clear();
+    }
+    all
 }
 
 /// Downloads `url` (http, https or file) to `dest` with apt's own fetcher, which every

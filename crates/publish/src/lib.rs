@@ -79,15 +79,27 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
             public.mode()
         );
     }
-    public.pull_local(&build, &refs)?;
+    tracing::info_span!(
+        "mxos.step",
+        step = "copying commits into the published repo"
+    )
+    .in_scope(|| public.pull_local(&build, &refs))?;
     let mut deltas = Vec::new();
-    for r in &refs {
+    let _step = tracing::info_span!(
+        "mxos.step",
+        step = "static deltas",
+        total = refs.len() as u64
+    )
+    .entered();
+    for (i, r) in refs.iter().enumerate() {
         let head = public.require(r)?;
         deltas.extend(
             deltas::generate_for_head(&build, &public, &head, req.deltas)
                 .with_context(|| format!("generating static deltas for {r}"))?,
         );
+        tracing::trace!(target: "mxos::progress", done = i as u64 + 1);
     }
+    drop(_step);
     // After the deltas: libostree lists them (and rewrites the delta indexes) here.
     public.regenerate_summary()?;
     mxos_sign::sign_summary(&req.public_dir, &key)?;

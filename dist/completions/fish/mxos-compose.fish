@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mxos_compose_global_optspecs
-    string join \n h/help V/version
+    string join \n v/verbose q/quiet h/help V/version
 end
 
 function __fish_mxos_compose_needs_command
@@ -24,6 +24,8 @@ function __fish_mxos_compose_using_subcommand
     contains -- $cmd[1] $argv
 end
 
+complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s V -l version -d 'Print version'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
@@ -44,6 +46,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l basea
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l lockfile -d 'Use this lockfile instead of those beside the treefile (repeatable; later ones win)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l no-lockfile -d 'Ignore lockfiles beside the treefile'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l pretty -d 'Indent the JSON (same content, for reading)'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l repo -d 'Build repository (created if missing)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l mode -d 'Mode of a new repository: bare-user or archive' -r
@@ -57,14 +61,24 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l write
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l force-nocache -d 'Compose even if the inputs did not change'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l no-lockfile -d 'Ignore lockfiles beside the treefile'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l lockfile-strict -d 'Only locked packages may be installed (rpm-ostree\'s `--ex-lockfile-strict`)'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -s h -l help -d 'Print help'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l key -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -l pubkey -d 'File with one base64 public key per line' -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -s h -l help -d 'Print help'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "show" -d 'Print a channel\'s current manifest'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "promote" -d 'Point a channel at a published commit, optionally as a gradual rollout'
@@ -74,6 +88,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -l public -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -l json -d 'Print the manifest JSON as published'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l to -d 'Ref or commit in the public repo' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l ref -d 'OS ref the channel\'s devices follow (needed for a new channel)' -r
@@ -84,20 +100,28 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l repo -d 'Build repository holding the old commit and the OS ref' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l to -d 'The commit to go back to (default: the channel\'s previous target)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a channel\'s current manifest'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Point a channel at a published commit, optionally as a gradual rollout'
@@ -113,6 +137,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l remot
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l remote-url -d 'Override the remote\'s URL (e.g. a school mirror, or http://10.0.2.2:PORT for a VM)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l ref -d 'Ref the machine follows (default: REV when it is a ref)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l karg -d 'Extra kernel arguments (repeatable), e.g. --karg console=ttyS0,115200' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l repo -d 'Build repository holding the commit' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l to -d 'oci:DIR:TAG, oci-archive:FILE[:TAG] or docker://HOST/NAME:TAG' -r
@@ -125,14 +151,20 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l 
 false\t''"
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l authfile -d 'Registries: credentials file (containers-auth.json format)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l single-layer -d 'One layer for everything instead of chunks by package'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -l tls-verify -r -f -a "true\t''
 false\t''"
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -l repo -d 'Repository to import into (created bare-user if missing)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -l ref -d 'Also point this ref at the imported commit' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -l tls-verify -d 'Registries: require HTTPS with a valid certificate (false: plain http on loopback)' -r -f -a "true\t''
 false\t''"
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l to -r -F
@@ -142,16 +174,22 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l re
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l remote-name -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l deltas -d 'Static deltas from each of the previous N published commits of a ref to its new head (0: none)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l delta-from-scratch -d 'Also a from-scratch delta for first installs (slow on large trees)'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l mode -d 'Mode of a new repository: bare-user or archive' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l ref -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l threads -d 'Writer threads (default: every core); 0 means libostree\'s own single-threaded walk' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l public -d 'The published (archive) repository' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep -d 'Keep this many commits of each ref, the head included' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep-younger-than -d 'Keep commits younger than this many days' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l sign-key -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "tree" -d 'Compose a treefile into a commit on its ref'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mxos_update_global_optspecs
-    string join \n sysroot= h/help V/version
+    string join \n sysroot= v/verbose q/quiet h/help V/version
 end
 
 function __fish_mxos_update_needs_command
@@ -25,6 +25,8 @@ function __fish_mxos_update_using_subcommand
 end
 
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_needs_command" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_needs_command" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -s V -l version -d 'Print version'
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "init" -d 'Set this machine up to follow a ref of a published remote'
@@ -40,25 +42,43 @@ complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "help" -d 'P
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -l remote-conf -d 'The remote config published with the repo (mxos.conf)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -l ref -d 'Ref to follow, e.g. mxos/10/x86_64/demo' -r
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand status" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand status" -l json
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand status" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand status" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand status" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -l reboot -d 'never | window | now (default: the configuration\'s `reboot`)' -r
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand health-check" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand health-check" -l reboot -d 'Reboot into the previous version when the checks fail'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand health-check" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand health-check" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand health-check" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand help; and not __fish_seen_subcommand_from init status upgrade check download apply run health-check rollback help" -f -a "init" -d 'Set this machine up to follow a ref of a published remote'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand help; and not __fish_seen_subcommand_from init status upgrade check download apply run health-check rollback help" -f -a "status" -d 'Show the deployments'

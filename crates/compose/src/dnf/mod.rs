@@ -263,7 +263,7 @@ impl Dnf {
             run(&mut cmd).context("listing the versions the repos offer of locked packages")?;
         let candidates = lock::parse_candidates(&String::from_utf8_lossy(&out.stdout));
         let excluded = lock::excludes(lock, &candidates)?;
-        eprintln!("{}", lock::summary(lock, &excluded));
+        tracing::info!("{}", lock::summary(lock, &excluded));
         let specs = lock::pinned_specs(lock).join(",");
         let mut options: Vec<String> = excluded.iter().map(|e| format!("--exclude={e}")).collect();
         for r in &plan.treefile.lockfile_repos {
@@ -581,9 +581,7 @@ fn apply_fixups(root: &Path, fixups: &rpmfiles::FileFixups) -> Result<()> {
         let uid = users.get(user).copied().unwrap_or(0);
         let gid = groups.get(group).copied().unwrap_or(0);
         if !users.contains_key(user) || !groups.contains_key(group) {
-            eprintln!(
-                "warning: {path}: owner {user}:{group} does not exist in the tree; using root"
-            );
+            tracing::warn!("{path}: owner {user}:{group} does not exist in the tree; using root");
         }
         make_private(&p)?;
         let meta = std::fs::symlink_metadata(&p)?;

@@ -77,7 +77,7 @@ pub fn remove_files(root: &Path, plan: &Plan) -> Result<()> {
         check_relative("remove-files", rel)?;
         let p = root.join(rel);
         if fs::symlink_metadata(&p).is_err() {
-            eprintln!("remove-files: `{rel}` is not in the tree; nothing to remove");
+            tracing::info!("remove-files: `{rel}` is not in the tree; nothing to remove");
             continue;
         }
         remove_if_exists(&p)?;
@@ -115,7 +115,7 @@ pub fn mutate_os_release_file(root: &Path, plan: &Plan, version: Option<&str>) -
         return Ok(());
     };
     let Some(version) = version else {
-        eprintln!("mutate-os-release: the commit has no version (no automatic-version-prefix); os-release left as it is");
+        tracing::warn!("mutate-os-release: the commit has no version (no automatic-version-prefix); os-release left as it is");
         return Ok(());
     };
     let path = ["usr/lib/os-release", "etc/os-release"]

@@ -161,7 +161,7 @@ fn check_users(root: &Path, plan: &Plan, previous: &Previous) -> Result<()> {
         };
         let comparison = users::compare(&reference, &users::entries(text, is_passwd));
         if !comparison.added.is_empty() {
-            eprintln!("{key}: new {what}s: {}", comparison.added.join(", "));
+            tracing::info!("{key}: new {what}s: {}", comparison.added.join(", "));
         }
         if !comparison.removed.is_empty() && owners.is_none() {
             owners = Some(file_owners(root)?);
