@@ -71,6 +71,11 @@ const PACKAGES: &[(&str, &str)] = &[
     ("grub-common", "grub-mkimage for disk images"),
     ("e2fsprogs", "mkfs.ext4 for disk images"),
     ("systemd", "systemd-analyze verify for the update units"),
+    (
+        "dpkg-dev",
+        "dpkg-shlibdeps and dpkg-scanpackages for the tools' .deb packages",
+    ),
+    ("binutils", "strip for the packaged binaries"),
 ];
 
 /// From bookworm-backports: the machine's qemu-utils 10 comes from there, and bookworm's

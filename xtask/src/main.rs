@@ -22,6 +22,8 @@ commands:
           into target/demo on built-in defaults (no network beyond apt)
   bench   build --release, then time commits, composes, publish and delta downloads
           against the reference tools; writes docs/performance.md (minutes; not a test)
+  dist    build --release, then the packages: mxos-update and mxos-compose as RPMs
+          (dist/mxos-tools.spec, rpmbuild) and .debs, in target/dist
   docs    regenerate what is generated from the code and committed: man pages and shell
           completions (dist/), the corpus' expected plans; the tests fail until it is rerun";
 
@@ -36,6 +38,7 @@ fn main() -> ExitCode {
         Some("demo") => deps::install().and_then(|()| demo::run_demo()),
         Some("bench") => bench::run_bench(),
         Some("docs") => docs(),
+        Some("dist") => deps::install().and_then(|()| dist()),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -65,6 +68,20 @@ fn test() -> Result<()> {
         "warnings",
     ])?;
     cargo(&["test", "--workspace", "--no-fail-fast"])
+}
+
+fn dist() -> Result<()> {
+    cargo(&["build", "--release", "-p", "mxos-cli", "--bins"])?;
+    let report = mxos_dist::build(&mxos_dist::DistRequest {
+        workspace: workspace_root(),
+        bin_dir: target_dir().join("release"),
+        out_dir: target_dir().join("dist"),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })?;
+    for p in report.rpms.iter().chain(&report.debs) {
+        println!("{}", p.display());
+    }
+    Ok(())
 }
 
 /// The generated files are written by the very tests that check them (`MXOS_BLESS=1`), so
