@@ -8,17 +8,28 @@ use clap::{CommandFactory, Parser, Subcommand};
 use mxos_compose::{ComposeRequest, Outcome};
 use mxos_repo::{Repo, RepoMode};
 
+use crate::output;
+use crate::reports::{CacheReport, KeygenReport, TreeOutcome, TreeReport};
 use crate::source_date_epoch;
 
 #[derive(Parser)]
 #[command(
     name = "mxos-compose",
     version,
-    about = "Compose, sign and publish MxOS OSTree commits"
+    about = "Compose, sign and publish MxOS OSTree commits",
+    after_long_help = "Exit status: 0 on success, 1 when the command failed (the error says why, \
+with every cause), 2 for a command line that does not parse.\n\n\
+Environment: MXOS_LOG sets what is logged (tracing's filter syntax, e.g. MXOS_LOG=debug); \
+SOURCE_DATE_EPOCH fixes the time composes record.\n\n\
+--json prints each result as one JSON object on stdout whose `schema` field names its \
+schema (docs/json/); logs and progress go to stderr."
 )]
 struct Cli {
     #[command(flatten)]
     verbosity: crate::log::Verbosity,
+    /// Print the result as JSON (one object on stdout; schemas in docs/json/).
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -72,6 +83,10 @@ enum Command {
         /// Write the resolved packages as an rpm-ostree lockfile (`--ex-write-lockfile-to`).
         #[arg(long, value_name = "FILE")]
         write_lockfile_to: Option<PathBuf>,
+        /// Touch FILE (create it, or update its time) when a new commit was written, as
+        /// rpm-ostree does: scripts tell a no-op from a change without parsing output.
+        #[arg(long, value_name = "FILE")]
+        touch_if_changed: Option<PathBuf>,
     },
     /// Create an ed25519 key pair: BASE.secret and BASE.pub.
     Keygen {
@@ -198,6 +213,59 @@ pub fn main() -> ExitCode {
     }
 }
 
+fn tree_report(outcome: Outcome) -> TreeReport {
+    match outcome {
+        Outcome::Unchanged {
+            reference,
+            checksum,
+        } => TreeReport {
+            outcome: TreeOutcome::Unchanged,
+            reference: Some(reference),
+            checksum,
+            version: None,
+            packages: None,
+            signed: None,
+            package_cache: None,
+        },
+        Outcome::Committed {
+            reference,
+            checksum,
+            version,
+            packages,
+            signed,
+            cache,
+        } => TreeReport {
+            outcome: TreeOutcome::Committed,
+            reference,
+            checksum,
+            version,
+            packages: Some(packages),
+            signed: Some(signed),
+            package_cache: cache.map(|c| CacheReport {
+                imported: c.imported,
+                reused_files: c.reused_files,
+                forgotten: c.forgotten,
+                discarded_for: c
+                    .discarded_for
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect(),
+            }),
+        },
+    }
+}
+
+/// `touch FILE`: created if missing, its times set to now.
+fn touch(path: &std::path::Path) -> Result<()> {
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("--touch-if-changed: opening {}", path.display()))?;
+    f.set_modified(std::time::SystemTime::now())
+        .with_context(|| format!("--touch-if-changed: touching {}", path.display()))
+}
+
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Plan {
@@ -229,6 +297,7 @@ fn run(cli: Cli) -> Result<()> {
             lockfiles,
             lockfile_strict,
             write_lockfile_to,
+            touch_if_changed,
         } => {
             // dnf takes its install root only as an absolute path.
             let cachedir = std::path::absolute(&cachedir)
@@ -269,62 +338,33 @@ fn run(cli: Cli) -> Result<()> {
                 },
                 write_lockfile_to,
             })?;
-            match outcome {
-                Outcome::Unchanged {
-                    reference,
-                    checksum,
-                } => {
-                    println!("no changes since {checksum} ({reference})");
-                }
-                Outcome::Committed {
-                    reference,
-                    checksum,
-                    version,
-                    packages,
-                    signed,
-                    cache,
-                } => {
-                    let on = match &reference {
-                        Some(r) => format!("on {r}"),
-                        None => "(no ref: the treefile names none)".to_owned(),
-                    };
-                    println!(
-                        "committed {checksum} {on}: version {}, {packages} packages, {}",
-                        version.as_deref().unwrap_or("-"),
-                        if signed { "signed" } else { "unsigned" }
-                    );
-                    if let Some(c) = cache {
-                        println!(
-                            "package cache: {} of {packages} packages unpacked, {} files taken from the cache unread{}",
-                            c.imported,
-                            c.reused_files,
-                            match c.forgotten {
-                                0 => String::new(),
-                                n => format!("; removed {n} unused for 30 days"),
-                            }
-                        );
-                        if !c.discarded_for.is_empty() {
-                            tracing::warn!(
-                                "the package cache was deleted: scriptlets or postprocessing wrote in place to {} (the commit hashed their new content)",
-                                c.discarded_for
-                                    .iter()
-                                    .map(|p| p.display().to_string())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            );
-                        }
-                    }
-                }
+            let report = tree_report(outcome);
+            if let Some(c) = report
+                .package_cache
+                .as_ref()
+                .filter(|c| !c.discarded_for.is_empty())
+            {
+                tracing::warn!(
+                    "the package cache was deleted: scriptlets or postprocessing wrote in place to {} (the commit hashed their new content)",
+                    c.discarded_for.join(", ")
+                );
             }
+            if let (Some(path), TreeOutcome::Committed) = (&touch_if_changed, report.outcome) {
+                touch(path)?;
+            }
+            output::emit(cli.json, &report);
         }
         Command::Keygen { base } => {
             let secret = base.with_extension("secret");
             let public = base.with_extension("pub");
             let key = mxos_sign::write_keypair(&secret, &public)?;
-            println!(
-                "wrote {} and {} (public key {key})",
-                secret.display(),
-                public.display()
+            output::emit(
+                cli.json,
+                &KeygenReport {
+                    secret_key: secret.display().to_string(),
+                    public_key_file: public.display().to_string(),
+                    public_key: key.to_string(),
+                },
             );
         }
         Command::Sign { repo, rev, key } => {
@@ -341,9 +381,9 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Disk(a) => crate::disk::run(a)?,
         Command::Fleet(a) => crate::fleet::run(a)?,
-        Command::Container(a) => crate::container::run(a)?,
-        Command::ContainerDiff(a) => crate::container::diff(a)?,
-        Command::ContainerImport(a) => crate::container::import(a)?,
+        Command::Container(a) => crate::container::run(a, cli.json)?,
+        Command::ContainerDiff(a) => crate::container::diff(a, cli.json)?,
+        Command::ContainerImport(a) => crate::container::import(a, cli.json)?,
         Command::Publish {
             repo,
             to,

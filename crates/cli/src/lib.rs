@@ -5,7 +5,9 @@ pub mod container;
 pub mod disk;
 pub mod fleet;
 pub mod log;
+pub mod output;
 pub mod progress;
+pub mod reports;
 pub mod update;
 
 /// Prints an error with its whole chain, one cause per line, the way people read it.

@@ -158,3 +158,38 @@ fn what_the_tree_or_this_composer_cannot_do_is_refused_with_the_reason() {
     );
     assert!(!repo.join("refs/heads/mxos").exists(), "nothing committed");
 }
+
+#[test]
+fn tree_reports_as_json_and_touches_a_file_only_when_it_commits() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (repo, cache) = (t.join("repo"), t.join("cache"));
+    let (r, c) = (repo.to_str().unwrap(), cache.to_str().unwrap());
+    let tf = tree(&t.join("tf"), "boot-location: modules\n");
+    let stamp = t.join("changed");
+    let mut a = args(&tf, r, c);
+    a.extend(["--json", "--touch-if-changed", stamp.to_str().unwrap()]);
+    let first: serde_json::Value = serde_json::from_str(&compose(&a)).unwrap();
+    assert_eq!(first["schema"], "mxos-compose-tree/1");
+    assert_eq!(first["outcome"], "committed");
+    assert_eq!(first["ref"], "mxos/test/keys");
+    assert_eq!(first["packages"], 6);
+    assert_eq!(first["package_cache"]["imported"], 6);
+    assert!(stamp.exists(), "a commit touches the file");
+    fs::remove_file(&stamp).unwrap();
+    let again: serde_json::Value = serde_json::from_str(&compose(&a)).unwrap();
+    assert_eq!(again["outcome"], "unchanged");
+    assert_eq!(again["checksum"], first["checksum"]);
+    assert!(!stamp.exists(), "no change, no touch");
+    // Bad usage exits 2, as clap reports it; a failure exits 1.
+    let usage = std::process::Command::new(env!("CARGO_BIN_EXE_mxos-compose"))
+        .args(["tree"])
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    let failure = std::process::Command::new(env!("CARGO_BIN_EXE_mxos-compose"))
+        .args(["plan", "/nonexistent.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(failure.status.code(), Some(1));
+}

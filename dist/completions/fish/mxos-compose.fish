@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_mxos_compose_global_optspecs
-    string join \n v/verbose q/quiet h/help V/version
+    string join \n v/verbose q/quiet json h/help V/version
 end
 
 function __fish_mxos_compose_needs_command
@@ -26,7 +26,8 @@ end
 
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s q -l quiet -d 'Only warnings and errors'
-complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s h -l help -d 'Print help'
+complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
+complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s V -l version -d 'Print version'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "tree" -d 'Compose a treefile into a commit on its ref'
@@ -48,6 +49,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l no-lo
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l pretty -d 'Indent the JSON (same content, for reading)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand plan" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l repo -d 'Build repository (created if missing)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l mode -d 'Mode of a new repository: bare-user or archive' -r
@@ -58,27 +60,33 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l sign-
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l basearch -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l lockfile -d 'Use this lockfile instead of those beside the treefile (repeatable; later ones win)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l write-lockfile-to -d 'Write the resolved packages as an rpm-ostree lockfile (`--ex-write-lockfile-to`)' -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l touch-if-changed -d 'Touch FILE (create it, or update its time) when a new commit was written, as rpm-ostree does: scripts tell a no-op from a change without parsing output' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l force-nocache -d 'Compose even if the inputs did not change'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l no-lockfile -d 'Ignore lockfiles beside the treefile'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l lockfile-strict -d 'Only locked packages may be installed (rpm-ostree\'s `--ex-lockfile-strict`)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -l pubkey -d 'File with one base64 public key per line' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand verify" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "show" -d 'Print a channel\'s current manifest'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "promote" -d 'Point a channel at a published commit, optionally as a gradual rollout'
@@ -102,18 +110,21 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l valid-days -d 'How long devices accept the new manifest' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l valid-days -d 'How long devices accept the new manifest' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l valid-days -d 'How long devices accept the new manifest' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l repo -d 'Build repository holding the old commit and the OS ref' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l to -d 'The commit to go back to (default: the channel\'s previous target)' -r
@@ -122,6 +133,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l valid-days -d 'How long devices accept the new manifest' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "show" -d 'Print a channel\'s current manifest'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from help" -f -a "promote" -d 'Point a channel at a published commit, optionally as a gradual rollout'
@@ -139,6 +151,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l ref -
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l karg -d 'Extra kernel arguments (repeatable), e.g. --karg console=ttyS0,115200' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l repo -d 'Build repository holding the commit' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l to -d 'oci:DIR:TAG, oci-archive:FILE[:TAG] or docker://HOST/NAME:TAG' -r
@@ -153,11 +166,13 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l 
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l single-layer -d 'One layer for everything instead of chunks by package'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -l tls-verify -r -f -a "true\t''
 false\t''"
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-diff" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -l repo -d 'Repository to import into (created bare-user if missing)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -l ref -d 'Also point this ref at the imported commit' -r
@@ -165,6 +180,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-impo
 false\t''"
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand container-import" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l to -r -F
@@ -176,6 +192,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l de
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l delta-from-scratch -d 'Also a from-scratch delta for first installs (slow on large trees)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l repo -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l mode -d 'Mode of a new repository: bare-user or archive' -r
@@ -183,6 +200,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l threads -d 'Writer threads (default: every core); 0 means libostree\'s own single-threaded walk' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l public -d 'The published (archive) repository' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep -d 'Keep this many commits of each ref, the head included' -r
@@ -190,6 +208,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "tree" -d 'Compose a treefile into a commit on its ref'
