@@ -60,10 +60,25 @@ pub fn schema_of<R: Report>() -> (String, serde_json::Value) {
     (name.to_owned(), schema)
 }
 
+/// The plan `mxos-compose plan` prints: the canonical form that is hashed, so it carries
+/// no `schema` field of its own; its version is in the schema's `$id`.
+fn plan_schema() -> (String, serde_json::Value) {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(mxos_treefile::Plan)).unwrap_or_default();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            "https://mxos.invalid/schemas/mxos-compose-plan.v1.json".into(),
+        );
+    }
+    ("mxos-compose-plan".to_owned(), schema)
+}
+
 /// Every report of both tools, for docs/json/.
 pub fn schemas() -> Vec<(String, serde_json::Value)> {
     use crate::reports as c;
     vec![
+        plan_schema(),
         schema_of::<c::TreeReport>(),
         schema_of::<c::KeygenReport>(),
         schema_of::<crate::container::ContainerReport>(),

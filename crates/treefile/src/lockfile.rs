@@ -10,14 +10,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::TreefileError;
 
 /// The pins a compose must honour.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Lockfile {
     /// File names read, in the order applied.
     pub files: Vec<String>,
     pub packages: BTreeMap<String, LockedPackage>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct LockedPackage {
     /// `[EPOCH:]VERSION-RELEASE`; an epoch of 0 is not written.
     pub evr: String,

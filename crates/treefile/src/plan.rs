@@ -15,7 +15,7 @@ use crate::values::{Backend, VarValue};
 use crate::vars::{forbidden_char, substitute_known, substitute_strict, VarError};
 use crate::version::automatic_version;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Plan {
     pub treefile_name: String,
     pub basearch: String,
@@ -33,7 +33,7 @@ pub struct Plan {
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct RepoFile {
     pub name: String,
     pub contents: String,

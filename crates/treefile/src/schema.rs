@@ -81,7 +81,7 @@ macro_rules! treefile_keys {
         }
 
         /// The merged treefile: every key of the table with rpm-ostree's default applied.
-        #[derive(Debug, Clone, PartialEq, Serialize)]
+        #[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
         pub struct Treefile {
             $( $(#[doc = $doc])* #[serde(rename = $key)] pub $field: merged_ty!($default, $ty), )*
         }

@@ -110,6 +110,19 @@ impl<'de> Deserialize<'de> for VarValue {
     }
 }
 
+impl schemars::JsonSchema for VarValue {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "VarValue".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "description": "A string, a non-negative integer or a boolean.",
+            "type": ["string", "integer", "boolean"]
+        })
+    }
+}
+
 impl Describe for VarValue {
     const WHAT: &'static str = "a string, a non-negative integer or a boolean";
 }
@@ -228,7 +241,7 @@ impl Describe for Vec<ConditionalInclude> {
 /// A file a treefile names (`postprocess-script`, `add-files`, `check-passwd` of type
 /// `file`), read relative to the treefile that names it. Only its name as written and its
 /// content hash reach the plan's canonical form; the host path stays out of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct ExternalFile {
     /// As written in the treefile.
     pub name: String,
@@ -268,7 +281,7 @@ impl Describe for ExternalFile {
 }
 
 /// One `add-files` entry: `[source, destination]`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct AddFile {
     pub source: ExternalFile,
     /// Path in the tree, relative to `/`.
@@ -290,7 +303,7 @@ impl Describe for Vec<AddFile> {
 }
 
 /// `repo-packages` entry: these packages come from that repo only.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RepoPackages {
     pub repo: String,
@@ -306,7 +319,7 @@ impl Describe for Vec<Vec<String>> {
 }
 
 /// `rojig`: kept by rpm-ostree for old treefiles; no effect.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rojig {
     pub name: String,
@@ -321,7 +334,7 @@ impl Describe for Rojig {
 }
 
 /// A uid (and gid) `check-passwd: {type: data}` expects: `N`, `[N]` or `[UID, GID]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct IdPair {
     pub uid: u32,
     pub gid: u32,
@@ -356,7 +369,7 @@ impl<'de> Deserialize<'de> for IdPair {
 }
 
 /// `check-passwd`: what the tree's users are compared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum CheckPasswd {
     None,
@@ -366,7 +379,7 @@ pub enum CheckPasswd {
 }
 
 /// `check-groups`: what the tree's groups are compared with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum CheckGroups {
     None,
@@ -470,7 +483,7 @@ impl Describe for CheckGroups {
 macro_rules! string_enum {
     ($(#[doc = $doc:literal])* $name:ident { $($variant:ident = $text:literal $(| $alias:literal)*),* $(,)? }) => {
         $(#[doc = $doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
         pub enum $name {
             $( #[serde(rename = $text $(, alias = $alias)*)] $variant, )*
         }
