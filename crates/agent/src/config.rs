@@ -14,6 +14,9 @@ use std::fmt;
 use std::ops::Range;
 use std::str::FromStr;
 
+use crate::i18n::Text;
+use crate::t;
+
 pub const USR_LIB_DIR: &str = "/usr/lib/mxos/update.d";
 pub const ETC_DIR: &str = "/etc/mxos/update.d";
 
@@ -53,12 +56,16 @@ const REBOOT_ACCEPTED: &str = "never, window, now";
 
 impl RebootPolicy {
     /// For `--reboot never|window|now`; the error lists what is accepted.
-    pub fn parse(s: &str) -> Result<RebootPolicy, String> {
+    pub fn parse(s: &str) -> Result<RebootPolicy, Text> {
         match s {
             "never" => Ok(RebootPolicy::Never),
             "window" => Ok(RebootPolicy::Window),
             "now" => Ok(RebootPolicy::Now),
-            _ => Err(format!("unknown value `{s}`; accepted: {REBOOT_ACCEPTED}")),
+            _ => Err(t!(
+                "config-reboot-unknown",
+                value = s,
+                accepted = REBOOT_ACCEPTED
+            )),
         }
     }
 
@@ -72,8 +79,8 @@ impl RebootPolicy {
 }
 
 impl FromStr for RebootPolicy {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = Text;
+    fn from_str(s: &str) -> Result<Self, Text> {
         RebootPolicy::parse(s)
     }
 }
@@ -118,7 +125,7 @@ pub struct ConfigError {
     pub file: String,
     /// 1-based line and column (in characters), when the problem has a place in the text.
     pub position: Option<(usize, usize)>,
-    pub message: String,
+    pub message: Text,
 }
 
 impl fmt::Display for ConfigError {
@@ -322,7 +329,7 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
 }
 
 fn apply(settings: &mut Settings, fragment: &Fragment) -> Result<(), ConfigError> {
-    let err = |span: Option<Range<usize>>, message: String| ConfigError {
+    let err = |span: Option<Range<usize>>, message: Text| ConfigError {
         file: fragment.path.clone(),
         position: span.map(|s| position(&fragment.text, s.start)),
         message,
@@ -336,7 +343,7 @@ fn apply(settings: &mut Settings, fragment: &Fragment) -> Result<(), ConfigError
         Err(e) => {
             // toml's message spans lines; an error is reported on one.
             let message = e.message().trim_end().replace('\n', "; ");
-            return Err(err(e.span(), format!("invalid TOML: {message}")));
+            return Err(err(e.span(), t!("config-invalid-toml", detail = message)));
         }
     };
 
@@ -348,21 +355,22 @@ fn apply(settings: &mut Settings, fragment: &Fragment) -> Result<(), ConfigError
                 .find(|(_, keys)| keys.contains(&name.as_str()));
             let message = match key_of {
                 Some((table, _)) if matches!(node.kind, Kind::Value(_)) => {
-                    format!("key `{name}` must be inside a table; put it under [{table}]")
+                    t!("config-key-outside-table", key = &name, table = table)
                 }
                 _ if matches!(node.kind, Kind::Value(_)) => {
-                    format!(
-                        "key `{name}` is outside any table; accepted tables: {}",
-                        bracketed(&table_names())
+                    t!(
+                        "config-key-no-table",
+                        key = &name,
+                        accepted = bracketed(&table_names())
                     )
                 }
                 _ => {
                     let names = table_names();
                     let hint = match nearest(&name, &names) {
-                        Some(near) => format!("did you mean [{near}]?"),
-                        None => format!("accepted: {}", bracketed(&names)),
+                        Some(near) => t!("config-did-you-mean", near = format!("[{near}]")),
+                        None => t!("config-accepted", accepted = bracketed(&names)),
                     };
-                    format!("unknown table [{name}]; {hint}")
+                    t!("config-unknown-table", table = &name).nested("hint", hint)
                 }
             };
             return Err(err(span, message));
@@ -372,7 +380,7 @@ fn apply(settings: &mut Settings, fragment: &Fragment) -> Result<(), ConfigError
             Kind::Value(v) => {
                 return Err(err(
                     node.span.or(name.span),
-                    format!("[{table}] must be a table, found {}", kind(&v)),
+                    t!("config-not-a-table", table = table).nested("found", kind(&v)),
                 ))
             }
         };
@@ -381,12 +389,12 @@ fn apply(settings: &mut Settings, fragment: &Fragment) -> Result<(), ConfigError
         for (key, value) in entries {
             if !keys.contains(&key.name.as_str()) {
                 let hint = match nearest(&key.name, keys) {
-                    Some(near) => format!("did you mean `{near}`?"),
-                    None => format!("accepted: {}", keys.join(", ")),
+                    Some(near) => t!("config-did-you-mean", near = format!("`{near}`")),
+                    None => t!("config-accepted", accepted = keys.join(", ")),
                 };
                 return Err(err(
                     key.span.or(value.span).or(fallback.clone()),
-                    format!("unknown key `{}` in [{table}]; {hint}", key.name),
+                    t!("config-unknown-key", key = &key.name, table = table).nested("hint", hint),
                 ));
             }
             let span = value.span.clone().or(key.span).or(fallback.clone());
@@ -397,47 +405,55 @@ fn apply(settings: &mut Settings, fragment: &Fragment) -> Result<(), ConfigError
 }
 
 /// Sets one known key, or says what the key would accept.
-fn set(settings: &mut Settings, table: &str, key: &str, node: Kind) -> Result<(), String> {
+fn set(settings: &mut Settings, table: &str, key: &str, node: Kind) -> Result<(), Text> {
     let value = match node {
         Kind::Value(v) => v,
         Kind::Table(_) => toml::Value::Table(toml::Table::new()),
     };
-    let wrong_type = |expected: &str, accepted: &str| {
-        format!(
-            "[{table}] {key}: expected {expected}, found {}; accepted: {accepted}",
-            kind(&value)
-        )
+    let wrong_type = |expected: Text, accepted: Text| {
+        t!("config-wrong-type", table = table, key = key)
+            .nested("expected", expected)
+            .nested("found", kind(&value))
+            .nested("accepted", accepted)
     };
-    let range = |min: i64, max: i64| -> Result<i64, String> {
+    let range = |min: i64, max: i64| -> Result<i64, Text> {
+        let between = t!("config-range", min = min, max = max);
         match &value {
             toml::Value::Integer(n) if (min..=max).contains(n) => Ok(*n),
-            toml::Value::Integer(n) => Err(format!(
-                "[{table}] {key} = {n} is out of range; accepted: {min} to {max}"
-            )),
-            _ => Err(wrong_type("an integer", &format!("{min} to {max}"))),
+            toml::Value::Integer(n) => {
+                Err(
+                    t!("config-out-of-range", table = table, key = key, value = n)
+                        .nested("accepted", between),
+                )
+            }
+            _ => Err(wrong_type(t!("kind-integer"), between)),
         }
     };
     let boolean = || match &value {
         toml::Value::Boolean(b) => Ok(*b),
-        _ => Err(wrong_type("a boolean", "true, false")),
+        _ => Err(wrong_type(
+            t!("kind-boolean"),
+            t!("literal", text = "true, false"),
+        )),
     };
     match (table, key) {
         ("updates", "channel") => match &value {
             toml::Value::String(s) if s.is_empty() => settings.channel = None,
             toml::Value::String(s) => settings.channel = Some(s.clone()),
-            _ => {
-                return Err(wrong_type(
-                    "a string",
-                    "a channel such as \"mxos/10/x86_64/escuelas/estable\", or \"\" for none",
-                ))
-            }
+            _ => return Err(wrong_type(t!("kind-string"), t!("config-channel-accepted"))),
         },
         ("updates", "reboot") => match &value {
             toml::Value::String(s) => {
-                settings.reboot =
-                    RebootPolicy::parse(s).map_err(|e| format!("[{table}] {key}: {e}"))?
+                settings.reboot = RebootPolicy::parse(s).map_err(|e| {
+                    t!("config-bad-value", table = table, key = key).nested("detail", e)
+                })?
             }
-            _ => return Err(wrong_type("a string", REBOOT_ACCEPTED)),
+            _ => {
+                return Err(wrong_type(
+                    t!("kind-string"),
+                    t!("literal", text = REBOOT_ACCEPTED),
+                ))
+            }
         },
         ("updates", "enabled") => settings.enabled = boolean()?,
         ("updates", "allow_downgrade") => settings.allow_downgrade = boolean()?,
@@ -449,15 +465,15 @@ fn set(settings: &mut Settings, table: &str, key: &str, node: Kind) -> Result<()
     Ok(())
 }
 
-fn kind(v: &toml::Value) -> &'static str {
+fn kind(v: &toml::Value) -> Text {
     match v {
-        toml::Value::String(_) => "a string",
-        toml::Value::Integer(_) => "an integer",
-        toml::Value::Float(_) => "a float",
-        toml::Value::Boolean(_) => "a boolean",
-        toml::Value::Datetime(_) => "a date-time",
-        toml::Value::Array(_) => "an array",
-        toml::Value::Table(_) => "a table",
+        toml::Value::String(_) => t!("kind-string"),
+        toml::Value::Integer(_) => t!("kind-integer"),
+        toml::Value::Float(_) => t!("kind-float"),
+        toml::Value::Boolean(_) => t!("kind-boolean"),
+        toml::Value::Datetime(_) => t!("kind-datetime"),
+        toml::Value::Array(_) => t!("kind-array"),
+        toml::Value::Table(_) => t!("kind-table"),
     }
 }
 
@@ -499,6 +515,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::Lang;
 
     fn usr(name: &str, text: &str) -> Fragment {
         Fragment::new(format!("{USR_LIB_DIR}/{name}"), text)
@@ -626,15 +643,18 @@ mod tests {
             vec![usr("10-ok.toml", "")],
             vec![etc("30-x.toml", "[updates]\nenabled = \"yes\"")],
         );
+        let e = e.unwrap_err();
         assert_eq!(
-            e.unwrap_err(),
-            ConfigError {
-                file: "/etc/mxos/update.d/30-x.toml".into(),
-                position: Some((2, 11)),
-                message:
-                    "[updates] enabled: expected a boolean, found a string; accepted: true, false"
-                        .into(),
-            }
+            (e.file.as_str(), e.position, e.message.render(Lang::Es)),
+            (
+                "/etc/mxos/update.d/30-x.toml",
+                Some((2, 11)),
+                "[updates] enabled: se esperaba un valor booleano y se encontró una cadena; se acepta: true, false".into()
+            )
+        );
+        assert_eq!(
+            e.to_string(),
+            "/etc/mxos/update.d/30-x.toml:2:11: [updates] enabled: expected a boolean, found a string; accepted: true, false"
         );
     }
 
@@ -754,8 +774,8 @@ mod tests {
         assert_eq!("window".parse(), Ok(RebootPolicy::Window));
         assert_eq!(RebootPolicy::parse("now"), Ok(RebootPolicy::Now));
         assert_eq!(
-            RebootPolicy::parse("Now"),
-            Err("unknown value `Now`; accepted: never, window, now".into())
+            RebootPolicy::parse("Now").unwrap_err().to_string(),
+            "unknown value `Now`; accepted: never, window, now"
         );
         for p in [RebootPolicy::Never, RebootPolicy::Window, RebootPolicy::Now] {
             assert_eq!(RebootPolicy::parse(&p.to_string()), Ok(p));

@@ -10,10 +10,11 @@ use base64::Engine;
 use mxos_fleet::{Acceptance, Decision, DeviceView, FleetManifest, Refusal, Release};
 
 use crate::config::{self, Fragment, RebootPolicy, Settings};
+use crate::i18n::short;
 use crate::i18n::Lang;
 use crate::machine::{Action, Event, Machine, State};
 use crate::update::Device;
-use crate::{health, state};
+use crate::{events, health, refuse, state, t};
 
 /// Fragments shipped in the image, then the admin's.
 pub const USR_CONFIG: &str = "usr/lib/mxos/update.d";
@@ -28,8 +29,8 @@ pub fn settings(root: &Path) -> Result<Settings> {
         let mut out = Vec::new();
         for e in entries {
             let p = e?.path();
-            let text =
-                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| t!("reading-file", path = p.display()))?;
             out.push(Fragment::new(
                 format!(
                     "/{dir}/{}",
@@ -58,10 +59,10 @@ pub enum Found {
 
 fn machine_id(root: &Path) -> Result<String> {
     let p = root.join("etc/machine-id");
-    let id = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+    let id = std::fs::read_to_string(&p).with_context(|| t!("reading-file", path = p.display()))?;
     let id = id.trim().to_owned();
     if id.is_empty() {
-        anyhow::bail!("{} is empty; systemd writes it on first boot", p.display());
+        refuse!("machine-id-empty", path = p.display());
     }
     Ok(id)
 }
@@ -130,36 +131,78 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
         },
     };
     let mid = machine_id(&device.root())?;
-    match mxos_fleet::decide(&manifest, &DeviceView { machine_id: &mid, current: &current }, now) {
+    match mxos_fleet::decide(
+        &manifest,
+        &DeviceView {
+            machine_id: &mid,
+            current: &current,
+        },
+        now,
+    ) {
         Decision::UpToDate => Ok(Found::UpToDate),
-        Decision::Paused => Ok(Found::Blocked(match lang {
-            Lang::Es => format!("El canal {channel} está en pausa; no se instalan actualizaciones nuevas."),
-            Lang::En => format!("Channel {channel} is paused; no new updates are installed."),
-        })),
-        Decision::DeadEnd { reason } => Ok(Found::Blocked(match lang {
-            Lang::Es => format!("Esta versión no tiene actualización automática: {reason}"),
-            Lang::En => format!("This version has no automatic update: {reason}"),
-        })),
-        Decision::WaitForRollout { percent_now, bucket_percent, .. } => Ok(Found::Waiting(match lang {
-            Lang::Es => format!("La actualización se está liberando por etapas ({percent_now:.0} % de los equipos); este equipo entra al {bucket_percent:.0} %."),
-            Lang::En => format!("The update is rolling out gradually ({percent_now:.0} % of machines); this machine joins at {bucket_percent:.0} %."),
-        })),
+        Decision::Paused => Ok(Found::Blocked(
+            t!("channel-paused", channel = channel).render(lang),
+        )),
+        Decision::DeadEnd { reason } => Ok(Found::Blocked(
+            t!("channel-dead-end", reason = reason).render(lang),
+        )),
+        Decision::WaitForRollout {
+            percent_now,
+            bucket_percent,
+            ..
+        } => Ok(Found::Waiting(
+            t!(
+                "rollout-waiting",
+                percent_now = format!("{percent_now:.0}"),
+                bucket_percent = format!("{bucket_percent:.0}")
+            )
+            .render(lang),
+        )),
         Decision::Update { to, .. } => {
             let before = device.repo.resolve(&device.refspec)?;
             device.fetch_commit_object(&manifest.reference, Some(&to.commit))?;
             if let Err(e) = device.verify(&to.commit, before.as_deref()) {
-                return Ok(Found::Blocked(format!("{}: {e:#}", refusal_text(&Refusal::UnsignedTarget, lang))));
+                return Ok(Found::Blocked(format!(
+                    "{}: {e:#}",
+                    refusal_text(&Refusal::UnsignedTarget, lang)
+                )));
             }
-            Ok(Found::Update { commit: to.commit, version: to.version })
+            Ok(Found::Update {
+                commit: to.commit,
+                version: to.version,
+            })
         }
     }
 }
 
-fn refusal_text(r: &Refusal, lang: Lang) -> String {
-    match lang {
-        Lang::Es => r.es(),
-        Lang::En => r.to_string(),
-    }
+/// A refused manifest in the person's language; a [`mxos_fleet::FleetError`] detail stays as
+/// the fleet crate words it, since it quotes the manifest for whoever fixes it.
+pub fn refusal_text(r: &Refusal, lang: Lang) -> String {
+    let t = match r {
+        Refusal::Unsigned => t!("manifest-unsigned"),
+        Refusal::UnknownKey => t!("manifest-unknown-key"),
+        Refusal::Invalid(e) => t!("manifest-invalid", detail = e),
+        Refusal::WrongChannel { expected, found } => t!(
+            "manifest-wrong-channel",
+            expected = format!("{expected:?}"),
+            found = format!("{found:?}")
+        ),
+        Refusal::Replay {
+            serial,
+            highest_seen,
+        } => t!(
+            "manifest-replay",
+            serial = serial,
+            highest_seen = highest_seen
+        ),
+        Refusal::Expired { expires, now } => t!(
+            "manifest-expired",
+            expires = mxos_fleet::utc(*expires),
+            now = mxos_fleet::utc(*now)
+        ),
+        Refusal::UnsignedTarget => t!("manifest-unsigned-target"),
+    };
+    t.render(lang)
 }
 
 /// Whether a reboot is allowed now by the channel's windows (no channel: any time).
@@ -222,32 +265,66 @@ pub fn run(
         let Some(action) = queue.pop_front() else {
             break;
         };
+        let channel = settings.channel.as_deref();
         let events = match action {
             Action::Check => vec![match check(&device, &settings, lang, now) {
-                Ok(Found::UpToDate) => Event::CheckedNoUpdate,
+                Ok(Found::UpToDate) => {
+                    let current = device.current.as_ref().map(|d| d.checksum.as_str());
+                    events::decision("up-to-date", current, channel, &t!("up-to-date"));
+                    Event::CheckedNoUpdate
+                }
                 Ok(Found::Waiting(why)) => {
+                    events::decision("waiting", None, channel, &t!("literal", text = &why));
                     reports.push(why);
                     Event::CheckedNoUpdate
                 }
-                Ok(Found::Update { commit, version }) => Event::CheckedUpdate { commit, version },
-                Ok(Found::Blocked(reason)) => Event::CheckBlocked { reason },
-                Err(e) => Event::CheckBlocked {
-                    reason: format!("{e:#}"),
-                },
+                Ok(Found::Update { commit, version }) => {
+                    let said = t!("update-available", version = &version);
+                    events::decision("update-available", Some(&commit), channel, &said);
+                    Event::CheckedUpdate { commit, version }
+                }
+                Ok(Found::Blocked(reason)) => {
+                    events::decision("blocked", None, channel, &t!("literal", text = &reason));
+                    Event::CheckBlocked { reason }
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    events::decision(
+                        "check-failed",
+                        None,
+                        channel,
+                        &t!("literal", text = &reason),
+                    );
+                    Event::CheckBlocked { reason }
+                }
             }],
             Action::Download { commit } => vec![match device.download(&commit) {
-                Ok(()) => Event::DownloadFinished { commit },
-                Err(e) => Event::DownloadFailed {
-                    reason: format!("{e:#}"),
-                },
+                Ok(()) => {
+                    let said = t!("downloaded", commit = short(&commit));
+                    events::decision("downloaded", Some(&commit), channel, &said);
+                    Event::DownloadFinished { commit }
+                }
+                Err(e) => {
+                    let reason = format!("{e:#}");
+                    let said = t!("literal", text = &reason);
+                    events::decision("download-failed", Some(&commit), channel, &said);
+                    Event::DownloadFailed { reason }
+                }
             }],
             Action::Stage { commit } => {
                 let staged = device.deploy(&commit, settings.max_boot_attempts);
                 let ev = match staged {
-                    Ok(_) => Event::StageFinished { commit },
-                    Err(e) => Event::StageFailed {
-                        reason: format!("{e:#}"),
-                    },
+                    Ok(_) => {
+                        let said = t!("staged", commit = short(&commit));
+                        events::upgraded(&commit, channel, &said);
+                        Event::StageFinished { commit }
+                    }
+                    Err(e) => {
+                        let reason = format!("{e:#}");
+                        let said = t!("literal", text = &reason);
+                        events::decision("stage-failed", Some(&commit), channel, &said);
+                        Event::StageFailed { reason }
+                    }
                 };
                 let (in_window, next_window) = reboot_window(&device, &settings, now)?;
                 vec![
@@ -259,13 +336,13 @@ pub fn run(
                 ]
             }
             Action::Reboot => {
+                let commit = machine.state.update().map(|(c, _)| c.to_owned());
+                let said = t!("rebooting");
+                events::decision("reboot", commit.as_deref(), channel, &said);
                 if may_reboot {
                     reboot_now(&dir, &machine.state)?;
                 } else {
-                    reports.push(match lang {
-                        Lang::Es => "Reinicio necesario para aplicar la actualización (no se reinicia un sysroot fuera de línea).".into(),
-                        Lang::En => "A reboot applies the update (an offline sysroot is not rebooted).".into(),
-                    });
+                    reports.push(t!("agent-reboot-offline").render(lang));
                 }
                 vec![]
             }
@@ -314,7 +391,7 @@ fn reboot_now(dir: &Path, machine: &State) -> Result<()> {
     std::process::Command::new("systemctl")
         .arg("reboot")
         .status()
-        .context("asking systemd to reboot")?;
+        .context(t!("asking-reboot"))?;
     Ok(())
 }
 
@@ -361,8 +438,10 @@ pub fn health_check(sysroot: &Path, timeout_override: Option<u32>) -> Result<Hea
             .is_some_and(|d| d.checksum == pending && !d.staged)
         {
             // The default is the trial version but we run the previous one: it never booted.
-            device.sysroot.rollback()?;
+            crate::update::rollback_in(&device.sysroot)?;
             crate::update::end_trial(sysroot)?;
+            let said = t!("health-fell-back", commit = short(&pending));
+            events::rolled_back(&pending, "boot-counting", &said);
             return Ok(Health::FellBack { commit: pending });
         }
         return Ok(Health::NothingToCheck);
@@ -376,10 +455,28 @@ pub fn health_check(sysroot: &Path, timeout_override: Option<u32>) -> Result<Hea
     let failures = health::run(&health::checks(&device.root())?, timeout)?;
     if failures.is_empty() {
         crate::update::end_trial(sysroot)?;
+        let said = t!("health-passed", commit = short(&pending));
+        events::decision(
+            "healthy",
+            Some(&pending),
+            settings.channel.as_deref(),
+            &said,
+        );
         return Ok(Health::Healthy { commit: pending });
     }
-    device.sysroot.rollback()?;
+    let list: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{}: {}", f.check, f.detail))
+        .collect();
+    let said = t!(
+        "health-rolled-back",
+        commit = short(&pending),
+        failures = list.join("; ")
+    );
+    events::health_failed(&pending, &said);
+    crate::update::rollback_in(&device.sysroot)?;
     crate::update::end_trial(sysroot)?;
+    events::rolled_back(&pending, "health-check", &said);
     Ok(Health::RolledBack {
         commit: pending,
         failures,

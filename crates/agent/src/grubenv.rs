@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+
+use crate::{refuse, t};
 
 /// The variable GRUB's config decrements; unset means "no new deployment on trial".
 pub const TRIES: &str = "mxos_boot_tries";
@@ -27,12 +29,12 @@ pub fn render(vars: &BTreeMap<String, String>) -> Result<Vec<u8>> {
     let mut out = HEADER.as_bytes().to_vec();
     for (k, v) in vars {
         if k.contains(['=', '\n']) || v.contains('\n') {
-            bail!("grubenv variable {k:?} cannot be stored");
+            refuse!("grubenv-bad-variable", name = format!("{k:?}"));
         }
         out.extend_from_slice(format!("{k}={v}\n").as_bytes());
     }
     if out.len() > SIZE {
-        bail!("grubenv variables do not fit in {SIZE} bytes");
+        refuse!("grubenv-full", size = SIZE);
     }
     out.resize(SIZE, b'#');
     Ok(out)
@@ -49,15 +51,16 @@ pub fn set(file: &Path, name: &str, value: Option<&str>) -> Result<()> {
     let mut vars = match std::fs::read(file) {
         Ok(b) => parse(&b),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", file.display())),
+        Err(e) => return Err(e).with_context(|| t!("reading-file", path = file.display())),
     };
     match value {
         Some(v) => vars.insert(name.to_owned(), v.to_owned()),
         None => vars.remove(name),
     };
     let tmp = file.with_extension("new");
-    std::fs::write(&tmp, render(&vars)?).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, file).with_context(|| format!("installing {}", file.display()))
+    std::fs::write(&tmp, render(&vars)?)
+        .with_context(|| t!("writing-file", path = tmp.display()))?;
+    std::fs::rename(&tmp, file).with_context(|| t!("installing-file", path = file.display()))
 }
 
 pub fn get(file: &Path, name: &str) -> Option<String> {

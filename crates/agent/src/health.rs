@@ -9,11 +9,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 
+use crate::t;
+
 pub const USR_DIR: &str = "usr/lib/mxos/health.d";
 pub const ETC_DIR: &str = "etc/mxos/health.d";
 
 /// One failed check, as a person reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Failure {
     pub check: String,
     pub detail: String,
@@ -28,7 +30,7 @@ pub fn checks(root: &Path) -> Result<Vec<PathBuf>> {
             continue;
         };
         for e in entries {
-            let e = e.with_context(|| format!("listing {}", d.display()))?;
+            let e = e.with_context(|| t!("listing-dir", path = d.display()))?;
             by_name.insert(e.file_name().to_string_lossy().into_owned(), e.path());
         }
     }
@@ -54,7 +56,7 @@ pub fn run(checks: &[PathBuf], timeout: Duration) -> Result<Vec<Failure>> {
             Err(e) => {
                 failures.push(Failure {
                     check: name,
-                    detail: format!("cannot run: {e}"),
+                    detail: t!("health-cannot-run", error = e).to_string(),
                 });
                 continue;
             }
@@ -81,18 +83,23 @@ pub fn run(checks: &[PathBuf], timeout: Duration) -> Result<Vec<Failure>> {
             Some(s) if s.success() => {}
             Some(s) => failures.push(Failure {
                 check: name,
-                detail: format!(
-                    "{s}{}",
+                detail: {
+                    use std::os::unix::process::ExitStatusExt;
+                    let how = match (s.code(), s.signal()) {
+                        (Some(code), _) => t!("health-exit-status", code = code),
+                        (None, Some(signal)) => t!("health-killed", signal = signal),
+                        (None, None) => t!("health-exit-status", code = s),
+                    };
                     if last.is_empty() {
-                        String::new()
+                        how.to_string()
                     } else {
-                        format!(": {last}")
+                        format!("{how}: {last}")
                     }
-                ),
+                },
             }),
             None => failures.push(Failure {
                 check: name,
-                detail: format!("did not finish within {} s", timeout.as_secs()),
+                detail: t!("health-timeout", seconds = timeout.as_secs()).to_string(),
             }),
         }
     }

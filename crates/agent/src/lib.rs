@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod cycle;
+pub mod events;
 pub mod grubenv;
 pub mod health;
 pub mod i18n;

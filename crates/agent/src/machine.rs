@@ -6,9 +6,10 @@
 
 use crate::config::RebootPolicy;
 use crate::i18n::Lang;
+use crate::t;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum State {
     Idle,
@@ -176,7 +177,7 @@ impl Machine {
                 | State::Downloaded { .. },
                 Event::CheckBlocked { reason },
             ) => {
-                let report = Action::Report(text(lang, Text::Blocked(&reason)));
+                let report = Action::Report(text(lang, Said::Blocked(&reason)));
                 (State::Blocked { reason }, vec![report])
             }
 
@@ -193,7 +194,7 @@ impl Machine {
                 (State::Downloaded { commit, version }, vec![stage])
             }
             (State::UpdateAvailable { version, .. }, Event::DownloadFailed { reason }) => {
-                let report = text(lang, Text::DownloadFailed(&version, &reason));
+                let report = text(lang, Said::DownloadFailed(&version, &reason));
                 (State::Idle, vec![Action::Report(report)])
             }
 
@@ -203,7 +204,7 @@ impl Machine {
                 self.apply_policy(commit, version, Origin::Stage, false, None)
             }
             (State::Downloaded { version, .. }, Event::StageFailed { reason }) => {
-                let report = text(lang, Text::StageFailed(&version, &reason));
+                let report = text(lang, Said::StageFailed(&version, &reason));
                 (State::Idle, vec![Action::Report(report)])
             }
 
@@ -237,7 +238,7 @@ impl Machine {
             Some((held, _)) if held == commit => return (state, vec![Action::Nothing]),
             Some((_, old)) => actions.push(Action::Report(text(
                 self.lang,
-                Text::Superseded(old, &version),
+                Said::Superseded(old, &version),
             ))),
             None => {}
         }
@@ -246,7 +247,7 @@ impl Machine {
                 commit: commit.clone(),
             }
         } else {
-            Action::Report(text(self.lang, Text::CheckOnly(&version)))
+            Action::Report(text(self.lang, Said::CheckOnly(&version)))
         });
         (State::UpdateAvailable { commit, version }, actions)
     }
@@ -262,7 +263,7 @@ impl Machine {
         next_window: Option<i64>,
     ) -> (State, Vec<Action>) {
         let reboot = |commit, version: String| {
-            let report = Action::Report(text(self.lang, Text::Rebooting(&version)));
+            let report = Action::Report(text(self.lang, Said::Rebooting(&version)));
             (
                 State::Rebooting { commit, version },
                 vec![report, Action::Reboot],
@@ -275,7 +276,7 @@ impl Machine {
                 let actions = if from != Origin::Waiting {
                     vec![Action::Report(text(
                         self.lang,
-                        Text::WaitingForWindow(&version),
+                        Said::WaitingForWindow(&version),
                     ))]
                 } else {
                     vec![Action::Nothing]
@@ -289,7 +290,7 @@ impl Machine {
             }
             RebootPolicy::Never => {
                 let actions = if from != Origin::Staged {
-                    vec![Action::Report(text(self.lang, Text::Staged(&version)))]
+                    vec![Action::Report(text(self.lang, Said::Staged(&version)))]
                 } else {
                     vec![Action::Nothing]
                 };
@@ -301,16 +302,16 @@ impl Machine {
     /// One line for `mxos-update status`.
     pub fn describe(&self, lang: Lang) -> String {
         match &self.state {
-            State::Idle => text(lang, Text::Idle),
+            State::Idle => text(lang, Said::Idle),
             State::UpdateAvailable { version, .. } if self.auto_download => {
-                text(lang, Text::Available(version))
+                text(lang, Said::Available(version))
             }
-            State::UpdateAvailable { version, .. } => text(lang, Text::CheckOnly(version)),
-            State::Downloaded { version, .. } => text(lang, Text::Downloaded(version)),
-            State::Staged { version, .. } => text(lang, Text::Staged(version)),
-            State::WaitingForWindow { version, .. } => text(lang, Text::WaitingForWindow(version)),
-            State::Rebooting { version, .. } => text(lang, Text::Rebooting(version)),
-            State::Blocked { reason } => text(lang, Text::Blocked(reason)),
+            State::UpdateAvailable { version, .. } => text(lang, Said::CheckOnly(version)),
+            State::Downloaded { version, .. } => text(lang, Said::Downloaded(version)),
+            State::Staged { version, .. } => text(lang, Said::Staged(version)),
+            State::WaitingForWindow { version, .. } => text(lang, Said::WaitingForWindow(version)),
+            State::Rebooting { version, .. } => text(lang, Said::Rebooting(version)),
+            State::Blocked { reason } => text(lang, Said::Blocked(reason)),
         }
     }
 }
@@ -323,8 +324,8 @@ enum Origin {
     Waiting,
 }
 
-/// Every sentence the machine says, both languages side by side.
-enum Text<'a> {
+/// Every sentence the machine says; the texts are in the catalogue ([`crate::i18n`]).
+enum Said<'a> {
     Idle,
     Available(&'a str),
     CheckOnly(&'a str),
@@ -338,32 +339,22 @@ enum Text<'a> {
     Blocked(&'a str),
 }
 
-fn text(lang: Lang, t: Text) -> String {
-    use Text::*;
-    match (t, lang) {
-        (Idle, Lang::Es) => "No hay actualizaciones pendientes.".into(),
-        (Idle, Lang::En) => "No update pending.".into(),
-        (Available(v), Lang::Es) => format!("Actualización {v} disponible; se descargará."),
-        (Available(v), Lang::En) => format!("Update {v} available; it will be downloaded."),
-        (CheckOnly(v), Lang::Es) => format!("Actualización {v} disponible; las descargas automáticas están desactivadas ([updates] enabled = false)."),
-        (CheckOnly(v), Lang::En) => format!("Update {v} available; automatic downloads are off ([updates] enabled = false)."),
-        (Superseded(old, new), Lang::Es) => format!("La actualización {old} fue reemplazada por {new}."),
-        (Superseded(old, new), Lang::En) => format!("Update {old} was superseded by {new}."),
-        (Downloaded(v), Lang::Es) => format!("Actualización {v} descargada; se instalará a continuación."),
-        (Downloaded(v), Lang::En) => format!("Update {v} downloaded; it will be installed next."),
-        (DownloadFailed(v, r), Lang::Es) => format!("No se pudo descargar la actualización {v}: {r}. Se volverá a intentar en la próxima revisión."),
-        (DownloadFailed(v, r), Lang::En) => format!("Could not download update {v}: {r}. It will be retried at the next check."),
-        (StageFailed(v, r), Lang::Es) => format!("No se pudo instalar la actualización {v}: {r}. Se volverá a intentar en la próxima revisión."),
-        (StageFailed(v, r), Lang::En) => format!("Could not install update {v}: {r}. It will be retried at the next check."),
-        (Staged(v), Lang::Es) => format!("Actualización {v} instalada; se aplicará la próxima vez que se reinicie el equipo."),
-        (Staged(v), Lang::En) => format!("Update {v} installed; it applies the next time the machine restarts."),
-        (WaitingForWindow(v), Lang::Es) => format!("Actualización {v} instalada; se aplicará en la próxima ventana de reinicio."),
-        (WaitingForWindow(v), Lang::En) => format!("Update {v} installed; it applies in the next reboot window."),
-        (Rebooting(v), Lang::Es) => format!("Reiniciando para aplicar la actualización {v}."),
-        (Rebooting(v), Lang::En) => format!("Restarting to apply update {v}."),
-        (Blocked(r), Lang::Es) => format!("Actualizaciones detenidas: {r}. Se volverá a revisar en el próximo ciclo."),
-        (Blocked(r), Lang::En) => format!("Updates on hold: {r}. It will be checked again next cycle."),
-    }
+fn text(lang: Lang, said: Said) -> String {
+    use Said::*;
+    let t = match said {
+        Idle => t!("agent-idle"),
+        Available(v) => t!("agent-available", version = v),
+        CheckOnly(v) => t!("agent-check-only", version = v),
+        Superseded(old, new) => t!("agent-superseded", old = old, new = new),
+        Downloaded(v) => t!("agent-downloaded", version = v),
+        DownloadFailed(v, r) => t!("agent-download-failed", version = v, reason = r),
+        StageFailed(v, r) => t!("agent-stage-failed", version = v, reason = r),
+        Staged(v) => t!("agent-staged", version = v),
+        WaitingForWindow(v) => t!("agent-waiting-for-window", version = v),
+        Rebooting(v) => t!("agent-rebooting", version = v),
+        Blocked(r) => t!("agent-blocked", reason = r),
+    };
+    t.render(lang)
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Reading a published remote config (`mxos.conf`, libostree's key file format).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+
+use crate::{refuse, t};
 
 /// The parts of a `[remote "NAME"]` group MxOS needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,28 +24,36 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
         }
         if let Some(group) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
             if name.is_some() {
-                bail!("{source}:{}: only one remote per file is supported", n + 1);
+                refuse!("remote-conf-two-remotes", source = source, line = n + 1);
             }
             let remote = group
                 .strip_prefix("remote \"")
                 .and_then(|g| g.strip_suffix('"'))
                 .with_context(|| {
-                    format!(
-                        "{source}:{}: expected a `[remote \"NAME\"]` group, found `{line}`",
-                        n + 1
+                    t!(
+                        "remote-conf-bad-group",
+                        source = source,
+                        line = n + 1,
+                        found = line
                     )
                 })?;
             name = Some(remote.to_owned());
             continue;
         }
-        let (k, v) = line
-            .split_once('=')
-            .with_context(|| format!("{source}:{}: expected `key=value`, found `{line}`", n + 1))?;
+        let (k, v) = line.split_once('=').with_context(|| {
+            t!(
+                "remote-conf-bad-line",
+                source = source,
+                line = n + 1,
+                found = line
+            )
+        })?;
         if name.is_none() {
-            bail!(
-                "{source}:{}: `{}` appears before any `[remote \"NAME\"]` group",
-                n + 1,
-                k.trim()
+            refuse!(
+                "remote-conf-key-outside",
+                source = source,
+                line = n + 1,
+                key = k.trim()
             );
         }
         match k.trim() {
@@ -52,10 +62,10 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
             _ => {}
         }
     }
-    let name = name.with_context(|| format!("{source}: no `[remote \"NAME\"]` group"))?;
-    let url = url.with_context(|| format!("{source}: remote `{name}` has no `url=`"))?;
+    let name = name.with_context(|| t!("remote-conf-no-group", source = source))?;
+    let url = url.with_context(|| t!("remote-conf-no-url", source = source, remote = &name))?;
     if keys.is_empty() {
-        bail!("{source}: remote `{name}` has no `verification-ed25519-key=`; MxOS deploys only signed commits");
+        refuse!("remote-conf-no-key", source = source, remote = &name);
     }
     Ok(RemoteConf {
         name,

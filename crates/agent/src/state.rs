@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::machine::State;
+use crate::t;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,18 +38,18 @@ pub fn load(dir: &Path) -> Result<AgentState> {
     let file = dir.join("state.json");
     match std::fs::read(&file) {
         Ok(bytes) => serde_json::from_slice(&bytes)
-            .with_context(|| format!("reading {} (delete it to start over)", file.display())),
+            .with_context(|| t!("state-unreadable", path = file.display())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(AgentState::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", file.display())),
+        Err(e) => Err(e).with_context(|| t!("reading-file", path = file.display())),
     }
 }
 
 /// Written atomically: a power cut mid-write must not lose the highest serial seen.
 pub fn save(dir: &Path, state: &AgentState) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| t!("creating-dir", path = dir.display()))?;
     let tmp = dir.join("state.json.tmp");
     std::fs::write(&tmp, serde_json::to_vec_pretty(state)?)
-        .with_context(|| format!("writing {}", tmp.display()))?;
+        .with_context(|| t!("writing-file", path = tmp.display()))?;
     std::fs::rename(&tmp, dir.join("state.json"))
-        .with_context(|| format!("installing {}", dir.join("state.json").display()))
+        .with_context(|| t!("installing-file", path = dir.join("state.json").display()))
 }

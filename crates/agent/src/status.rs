@@ -3,12 +3,12 @@
 use std::path::Path;
 
 use anyhow::Result;
-use mxos_repo::Sysroot;
 use serde::Serialize;
 
-use crate::i18n::{short, Lang, Msg};
+use crate::i18n::{short, Lang};
+use crate::t;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct DeploymentStatus {
     pub index: usize,
     /// What the next boot uses.
@@ -23,7 +23,7 @@ pub struct DeploymentStatus {
     pub timestamp: u64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema, PartialEq, Eq)]
 pub struct Status {
     pub following: Option<String>,
     pub deployments: Vec<DeploymentStatus>,
@@ -32,7 +32,7 @@ pub struct Status {
 }
 
 pub fn status(sysroot_path: &Path) -> Result<Status> {
-    let sysroot = Sysroot::load(sysroot_path)?;
+    let sysroot = crate::update::open_sysroot(sysroot_path)?;
     let repo = sysroot.repo();
     let mut deployments = Vec::new();
     for d in sysroot.deployments() {
@@ -60,7 +60,7 @@ pub fn status(sysroot_path: &Path) -> Result<Status> {
 /// The human form, one block per deployment, default first.
 pub fn render(status: &Status, lang: Lang) -> String {
     if status.deployments.is_empty() {
-        let mut s = Msg::NoDeployments.text(lang);
+        let mut s = t!("status-no-deployments").render(lang);
         if let Some(f) = &status.following {
             s.push_str(&format!("\n  → {f}"));
         }
@@ -79,13 +79,13 @@ pub fn render(status: &Status, lang: Lang) -> String {
     for d in &status.deployments {
         let mut tags = Vec::new();
         if d.default {
-            tags.push(Msg::Default.text(lang));
+            tags.push(t!("status-default").render(lang));
         }
         if d.rollback {
-            tags.push(Msg::Rollback.text(lang));
+            tags.push(t!("status-rollback").render(lang));
         }
         if d.booted {
-            tags.push(Msg::Booted.text(lang));
+            tags.push(t!("status-booted").render(lang));
         }
         let marker = if d.default { "●" } else { " " };
         out.push_str(&format!(
@@ -93,10 +93,7 @@ pub fn render(status: &Status, lang: Lang) -> String {
             d.version.as_deref().unwrap_or("-"),
             short(&d.checksum),
             tags.join(", "),
-            match lang {
-                Lang::Es => "commit:",
-                Lang::En => "commit:",
-            },
+            t!("status-commit").render(lang),
             d.checksum,
             d.refspec.as_deref().unwrap_or("-"),
         ));

@@ -13,7 +13,7 @@ use mxos_repo::{Deployment, PullOptions, Repo, Sysroot};
 use mxos_sign::PublicKey;
 
 use crate::remote_conf::RemoteConf;
-use crate::{grubenv, state};
+use crate::{grubenv, refuse, state, t};
 
 /// The stateroot MxOS deploys into (`/ostree/deploy/mxos`).
 pub const STATEROOT: &str = "mxos";
@@ -52,7 +52,7 @@ pub fn init(req: &InitRequest) -> Result<String> {
         Sysroot::init(req.sysroot, STATEROOT)?
     };
     for k in &req.remote.ed25519_keys {
-        PublicKey::from_base64(k).context("remote config's verification-ed25519-key")?;
+        PublicKey::from_base64(k).context(t!("remote-conf-key-invalid"))?;
     }
     let repo = sysroot.repo();
     let mut options: Vec<(&str, &str)> = vec![("gpg-verify", "false")];
@@ -65,9 +65,10 @@ pub fn init(req: &InitRequest) -> Result<String> {
     repo.set_remote(&req.remote.name, &req.remote.url, &options)?;
     let refspec = format!("{}:{}", req.remote.name, req.reference);
     let file = following_file(req.sysroot);
-    std::fs::create_dir_all(file.parent().unwrap_or(req.sysroot))?;
+    let dir = file.parent().unwrap_or(req.sysroot);
+    std::fs::create_dir_all(dir).with_context(|| t!("creating-dir", path = dir.display()))?;
     std::fs::write(&file, format!("{refspec}\n"))
-        .with_context(|| format!("writing {}", file.display()))?;
+        .with_context(|| t!("writing-file", path = file.display()))?;
     Ok(refspec)
 }
 
@@ -83,8 +84,25 @@ pub fn following(sysroot: &Sysroot) -> Result<Option<String>> {
     match std::fs::read_to_string(following_file(sysroot.path())) {
         Ok(s) => Ok(Some(s.trim().to_owned())),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(e).context("reading the followed ref"),
+        Err(e) => Err(e).context(t!("reading-followed-ref")),
     }
+}
+
+/// Loads a sysroot, saying in the person's language when there is none.
+pub fn open_sysroot(path: &Path) -> Result<Sysroot> {
+    if !path.join("ostree/repo/config").exists() {
+        refuse!("not-a-sysroot", path = path.display());
+    }
+    Sysroot::load(path).with_context(|| t!("opening-sysroot", path = path.display()))
+}
+
+/// Makes the previous deployment the default, refusing clearly when there is none.
+pub fn rollback_in(sysroot: &Sysroot) -> Result<Deployment> {
+    let n = sysroot.deployments().len();
+    if n < 2 {
+        refuse!("no-rollback-target", count = n);
+    }
+    sysroot.rollback().context(t!("rolling-back"))
 }
 
 /// A machine's sysroot, opened for updating.
@@ -101,23 +119,19 @@ pub struct Device {
 
 impl Device {
     pub fn open(path: &Path) -> Result<Device> {
-        let sysroot = Sysroot::load(path)?;
-        let refspec = following(&sysroot)?.with_context(|| {
-            format!(
-                "{} follows no ref; run `mxos-update init` first",
-                path.display()
-            )
-        })?;
-        let (remote, reference) = refspec.split_once(':').with_context(|| {
-            format!("followed ref `{refspec}` has no remote (expected REMOTE:REF)")
-        })?;
+        let sysroot = open_sysroot(path)?;
+        let refspec = following(&sysroot)?
+            .with_context(|| t!("not-initialized", sysroot = path.display()))?;
+        let (remote, reference) = refspec
+            .split_once(':')
+            .with_context(|| t!("refspec-no-remote", refspec = &refspec))?;
         let (remote, reference) = (remote.to_owned(), reference.to_owned());
         let repo = sysroot.repo();
-        let key = repo.remote_option(&remote, "verification-ed25519-key")?.with_context(|| {
-            format!("remote `{remote}` has no verification-ed25519-key; refusing to deploy commits nobody can verify")
-        })?;
+        let key = repo
+            .remote_option(&remote, "verification-ed25519-key")?
+            .with_context(|| t!("remote-no-key", remote = &remote))?;
         let keys = vec![PublicKey::from_base64(&key)
-            .with_context(|| format!("remote `{remote}`'s verification-ed25519-key"))?];
+            .with_context(|| t!("remote-key-invalid", remote = &remote))?];
         let current = sysroot.deployments().into_iter().find(|d| !d.staged);
         Ok(Device {
             sysroot,
@@ -165,7 +179,7 @@ impl Device {
         if result.is_err() {
             self.restore(&refspec, before.as_deref());
         }
-        result.context("checking the remote for a new version")
+        result.context(t!("checking-remote"))
     }
 
     fn restore(&self, refspec: &str, to: Option<&str>) {
@@ -180,22 +194,30 @@ impl Device {
             self.restore(&self.refspec, restore_to);
             e
         };
-        mxos_sign::verify_commit(&self.repo, commit, &self.keys).map_err(refuse)?;
+        let bytes = self.repo.commit_bytes(commit)?;
+        let sigs = self
+            .repo
+            .detached_signatures(commit, mxos_sign::METADATA_KEY)?;
+        mxos_sign::verify(&bytes, &sigs, &self.keys).map_err(|e| {
+            refuse(anyhow::Error::new(e).context(t!("refused-signature", commit = commit)))
+        })?;
         let info = self.repo.commit_info(commit)?;
         if !info.metadata.contains_key("ostree.bootable") {
-            return Err(refuse(anyhow::anyhow!(
-                "commit {commit} is not marked bootable (ostree.bootable); not deploying it"
-            )));
+            return Err(refuse(t!("refused-not-bootable", commit = commit).into()));
         }
         if let Some(cur) = &self.current {
             let cur_info = self.repo.commit_info(&cur.checksum)?;
             if info.timestamp < cur_info.timestamp {
-                return Err(refuse(anyhow::anyhow!(
-                    "commit {commit} ({}) is older than the deployed {} ({}); refusing to downgrade (a fleet rollback publishes the old content as a new commit instead)",
-                    info.version().unwrap_or("-"),
-                    cur.checksum,
-                    cur_info.version().unwrap_or("-")
-                )));
+                return Err(refuse(
+                    t!(
+                        "refused-downgrade",
+                        commit = commit,
+                        version = info.version().unwrap_or("-"),
+                        current = &cur.checksum,
+                        current_version = cur_info.version().unwrap_or("-")
+                    )
+                    .into(),
+                ));
             }
         }
         Ok(())
@@ -210,14 +232,17 @@ impl Device {
         };
         self.repo
             .pull(&self.remote, &opts)
-            .context("downloading the verified commit")
+            .context(t!("downloading-commit"))
     }
 
     /// Deploys (or on a booted machine stages) `commit` as the next boot, and puts it on
     /// trial: health checks must pass on its first boot, and GRUB gives it
     /// `max_boot_attempts` boots to get there.
     pub fn deploy(&self, commit: &str, max_boot_attempts: u8) -> Result<Deployment> {
-        let d = self.sysroot.deploy(STATEROOT, commit, &self.refspec)?;
+        let d = self
+            .sysroot
+            .deploy(STATEROOT, commit, &self.refspec)
+            .with_context(|| t!("deploying", commit = commit))?;
         let mut st = state::load(&self.state_dir())?;
         st.pending_health = Some(commit.to_owned());
         state::save(&self.state_dir(), &st)?;
@@ -255,8 +280,8 @@ pub fn upgrade(sysroot_path: &Path, max_boot_attempts: u8) -> Result<UpgradeOutc
 /// Makes the previous deployment the default; returns its (checksum, version). Ends any
 /// trial of the version rolled away from.
 pub fn rollback(sysroot_path: &Path) -> Result<(String, Option<String>)> {
-    let sysroot = Sysroot::load(sysroot_path)?;
-    let d = sysroot.rollback()?;
+    let sysroot = open_sysroot(sysroot_path)?;
+    let d = rollback_in(&sysroot)?;
     end_trial(sysroot_path)?;
     let version = sysroot
         .repo()

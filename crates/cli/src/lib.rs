@@ -9,6 +9,7 @@ pub mod output;
 pub mod progress;
 pub mod reports;
 pub mod update;
+pub mod update_reports;
 
 /// Prints an error with its whole chain, one cause per line, the way people read it.
 pub fn report(err: &anyhow::Error) {

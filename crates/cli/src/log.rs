@@ -58,11 +58,18 @@ pub fn init(tool: &'static str, verbosity: &Verbosity) {
             return;
         }
     }
+    // On a terminal the agent's decision events repeat what the command prints on stdout;
+    // they are for the journal, and for -v.
+    let terminal_filter = match std::env::var("MXOS_LOG") {
+        Ok(v) if !v.trim().is_empty() => EnvFilter::new(v),
+        _ if verbosity.level() == "info" => EnvFilter::new("info,mxos::agent=off"),
+        _ => EnvFilter::new(verbosity.level()),
+    };
     let lines = tracing_subscriber::fmt::layer()
         .with_writer(|| progress::AroundBars)
         .with_ansi(false)
         .event_format(Lines)
-        .with_filter(filter());
+        .with_filter(terminal_filter);
     let progress = ProgressLayer::new(verbosity.quiet).with_filter(filter_fn(|meta| {
         meta.name() == progress::SPAN || meta.target() == progress::TARGET
     }));
@@ -73,9 +80,22 @@ pub fn init(tool: &'static str, verbosity: &Verbosity) {
         .ok();
 }
 
-/// systemd sets `JOURNAL_STREAM` when a unit's output goes to the journal.
+/// systemd sets `JOURNAL_STREAM` (`DEVICE:INODE` of the stream) when a unit's output goes
+/// to the journal; a child whose stderr was redirected elsewhere inherits the variable, so
+/// it counts only while stderr is still that stream, as systemd's documentation says.
 fn under_journald() -> bool {
-    std::env::var_os("JOURNAL_STREAM").is_some()
+    use std::os::unix::fs::MetadataExt;
+    let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Some((dev, ino)) = stream.to_str().and_then(|s| s.split_once(':')) else {
+        return false;
+    };
+    let Ok(stderr) = std::fs::metadata("/proc/self/fd/2") else {
+        return false;
+    };
+    dev.parse() == Ok(stderr.dev())
+        && ino.parse() == Ok(stderr.ino())
         && std::path::Path::new("/run/systemd/journal/socket").exists()
 }
 

@@ -77,6 +77,7 @@ fn plan_schema() -> (String, serde_json::Value) {
 /// Every report of both tools, for docs/json/.
 pub fn schemas() -> Vec<(String, serde_json::Value)> {
     use crate::reports as c;
+    use crate::update_reports as u;
     vec![
         plan_schema(),
         schema_of::<c::TreeReport>(),
@@ -84,5 +85,12 @@ pub fn schemas() -> Vec<(String, serde_json::Value)> {
         schema_of::<crate::container::ContainerReport>(),
         schema_of::<crate::container::DiffReport>(),
         schema_of::<crate::container::ImportReport>(),
+        schema_of::<u::InitReport>(),
+        schema_of::<u::StatusReport>(),
+        schema_of::<u::CheckReport>(),
+        schema_of::<u::DeployReport>(),
+        schema_of::<u::RunReport>(),
+        schema_of::<u::HealthReport>(),
+        schema_of::<u::RollbackReport>(),
     ]
 }

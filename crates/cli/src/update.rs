@@ -1,27 +1,34 @@
-//! `mxos-update` subcommands: init, status, upgrade, rollback.
+//! `mxos-update`: init, status, check, download, apply, upgrade, run, health-check, rollback.
+//!
+//! Every sentence it prints, its errors and its `--help` come from the agent's catalogue
+//! (es-MX or English by the locale); `--json` prints one object per command, and the exit
+//! status is 0, 1 on failure, 2 for a bad command line, 77 when `check` finds nothing to do.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Arg, ArgAction, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mxos_agent::config::RebootPolicy;
-use mxos_agent::i18n::{Lang, Msg};
+use mxos_agent::i18n::{self, Lang, Text};
 use mxos_agent::machine::State;
-use mxos_agent::{cycle, state, Device, InitRequest, UpgradeOutcome};
+use mxos_agent::{cycle, events, state, t, Device, InitRequest, UpgradeOutcome};
 
 use crate::now;
+use crate::output::emit;
+use crate::update_reports::*;
 
+/// The help texts below are for developers; what people read comes from the catalogue
+/// (`cli-*` messages), applied by [`command_in`].
 #[derive(Parser)]
-#[command(
-    name = "mxos-update",
-    version,
-    about = "Atomic, verified MxOS updates / Actualizaciones atómicas y verificadas de MxOS"
-)]
+#[command(name = "mxos-update", version, about = "Atomic, verified MxOS updates")]
 struct Cli {
     /// The sysroot to act on (the running system by default).
     #[arg(long, global = true, default_value = "/")]
     sysroot: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(flatten)]
     verbosity: crate::log::Verbosity,
     #[command(subcommand)]
@@ -40,13 +47,10 @@ enum Command {
         reference: String,
     },
     /// Show the deployments.
-    Status {
-        #[arg(long)]
-        json: bool,
-    },
+    Status,
     /// Download, verify and deploy the newest commit of the followed ref (ignores fleet manifests).
     Upgrade,
-    /// Ask the remote (the channel's signed manifest, or the ref) what this machine should run.
+    /// Ask the remote what this machine should run.
     Check,
     /// Check, then download the offered commit without installing it.
     Download,
@@ -54,7 +58,7 @@ enum Command {
     Apply,
     /// One update cycle, as the timer runs it.
     Run {
-        /// never | window | now (default: the configuration's `reboot`).
+        /// never | window | now.
         #[arg(long)]
         reboot: Option<String>,
     },
@@ -68,13 +72,96 @@ enum Command {
     Rollback,
 }
 
+/// `check` (and `download`) found nothing to take now, as `rpm-ostree upgrade --check` says.
+const EXIT_NO_UPDATE: u8 = 77;
+
 /// MxOS's grub.cfg generator (overlay `mx-boot`); libostree runs it whenever the boot
 /// order changes, because Debian ships no ostree-grub-generator.
 const GRUB_GENERATOR: &str = "/usr/libexec/mxos/grub-bls-gen";
 
-/// The command line as clap knows it: man pages and completions are generated from it.
+/// The command line in English, as the man pages and completions are generated from it.
 pub fn command() -> clap::Command {
-    Cli::command()
+    command_in(Lang::En)
+}
+
+/// The command line with every help text from `lang`'s catalogue: `cli-about`, `cli-SUB`
+/// for a subcommand, `cli-SUB-ARG` for its arguments, `cli-arg-ARG` for the global ones.
+pub fn command_in(lang: Lang) -> clap::Command {
+    let say = |id: &str| i18n::lookup(id, lang).unwrap_or_else(|| id.to_owned());
+    let mut cmd = Cli::command()
+        .about(say("cli-about"))
+        .after_long_help(say("cli-after-help"))
+        .disable_help_subcommand(true)
+        .disable_version_flag(true)
+        .arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help(say("cli-arg-version"))
+                .help_heading(say("cli-heading-options")),
+        );
+    cmd = localize_args(cmd, "arg", &say, true).mut_arg("sysroot", |a| a.hide_default_value(true));
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_owned())
+        .collect();
+    for name in subs {
+        cmd = cmd.mut_subcommand(&name, |sub| {
+            let mut sub = sub.about(say(&format!("cli-{name}")));
+            if let Some(extra) = i18n::lookup(&format!("cli-{name}-after-help"), lang) {
+                sub = sub.after_long_help(extra);
+            }
+            localize_args(sub, &name, &say, false)
+        });
+    }
+    cmd.subcommand_help_heading(say("cli-heading-commands"))
+        .help_template(help_template(&say))
+        .subcommand_value_name(say("cli-value-command"))
+}
+
+/// Sets each argument's help and heading, and replaces clap's English `--help` flag.
+fn localize_args(
+    cmd: clap::Command,
+    prefix: &str,
+    say: &dyn Fn(&str) -> String,
+    root: bool,
+) -> clap::Command {
+    let ids: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| root || !a.is_global_set())
+        .map(|a| a.get_id().to_string())
+        .filter(|id| id != "version")
+        .collect();
+    let mut cmd = cmd.disable_help_flag(true).arg(
+        Arg::new("help")
+            .short('h')
+            .long("help")
+            .action(ArgAction::Help)
+            .help(say("cli-arg-help")),
+    );
+    for id in ids {
+        let key = format!("cli-{prefix}-{id}");
+        let help = say(&key);
+        cmd = cmd.mut_arg(&id, |a| {
+            let heading = if a.is_positional() {
+                say("cli-heading-arguments")
+            } else {
+                say("cli-heading-options")
+            };
+            a.help(help).help_heading(heading)
+        });
+    }
+    cmd.mut_arg("help", |a| a.help_heading(say("cli-heading-options")))
+        .help_template(help_template(say))
+}
+
+/// clap's default layout with the "Usage:" heading from the catalogue.
+fn help_template(say: &dyn Fn(&str) -> String) -> String {
+    format!(
+        "{{before-help}}{{about-with-newline}}\n{} {{usage}}\n\n{{all-args}}{{after-help}}",
+        say("cli-heading-usage")
+    )
 }
 
 pub fn main() -> ExitCode {
@@ -85,86 +172,169 @@ pub fn main() -> ExitCode {
         std::env::set_var("OSTREE_GRUB2_EXEC", GRUB_GENERATOR);
     }
     let lang = Lang::from_env();
-    let cli = Cli::parse();
+    i18n::set_process_lang(lang);
+    let cli = match command_in(lang)
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     crate::log::init("mxos-update", &cli.verbosity);
-    match run(cli, lang) {
-        Ok(()) => ExitCode::SUCCESS,
+    match run(cli) {
+        Ok(code) => code,
         Err(e) => {
             if e.chain()
                 .any(|c| c.downcast_ref::<mxos_sign::VerifyError>().is_some())
             {
-                eprintln!("{}", Msg::Refused.text(lang));
+                eprintln!("{}", t!("refused-headline"));
             }
-            crate::report(&e);
+            tracing::debug!("{e:#}");
+            report(&e);
             ExitCode::FAILURE
         }
     }
 }
 
-fn run(cli: Cli, lang: Lang) -> Result<()> {
+/// A command line that does not parse, said from the catalogue; exit status 2. Help and
+/// version requests are clap's own (status 0).
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ErrorKind};
+    let ctx = |k| e.get(k).map(|v| v.to_string()).unwrap_or_default();
+    let text = match e.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => e.exit(),
+        ErrorKind::InvalidSubcommand => {
+            t!(
+                "usage-unknown-command",
+                command = ctx(ContextKind::InvalidSubcommand)
+            )
+        }
+        ErrorKind::UnknownArgument => {
+            t!(
+                "usage-unknown-argument",
+                argument = ctx(ContextKind::InvalidArg)
+            )
+        }
+        ErrorKind::MissingRequiredArgument => {
+            t!(
+                "usage-missing-argument",
+                argument = ctx(ContextKind::InvalidArg)
+            )
+        }
+        ErrorKind::MissingSubcommand => t!("usage-missing-command"),
+        ErrorKind::InvalidValue => t!(
+            "usage-invalid-value",
+            value = ctx(ContextKind::InvalidValue),
+            argument = ctx(ContextKind::InvalidArg)
+        ),
+        _ => {
+            let first = e.to_string();
+            let first = first.lines().next().unwrap_or_default();
+            t!("usage-other", detail = first.trim_start_matches("error: "))
+        }
+    };
+    eprintln!("{}", t!("error-line", message = text));
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        if let Some(s) = e.get(kind) {
+            eprintln!("{}", t!("usage-did-you-mean", suggestion = s));
+        }
+    }
+    eprintln!("{}", t!("usage-more-help"));
+    std::process::exit(2)
+}
+
+/// The error and its causes, each in the machine's language where the catalogue has it.
+fn report(err: &anyhow::Error) {
+    for (n, cause) in err.chain().enumerate() {
+        let message = match cause.downcast_ref::<mxos_sign::VerifyError>() {
+            Some(v) => verify_text(v).to_string(),
+            None => cause.to_string(),
+        };
+        if n == 0 {
+            eprintln!("{}", t!("error-line", message = message));
+        } else {
+            eprintln!("{}", t!("caused-by-line", message = message));
+        }
+    }
+}
+
+fn verify_text(e: &mxos_sign::VerifyError) -> Text {
+    use mxos_sign::VerifyError::*;
+    match e {
+        Unsigned => t!("verify-unsigned", key = mxos_sign::METADATA_KEY),
+        UntrustedKey { signatures } => t!("verify-untrusted", signatures = signatures),
+        Malformed { index, len } => t!("verify-malformed", index = index, len = len),
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let json = cli.json;
     match cli.command {
         Command::Init {
             remote_conf,
             reference,
         } => {
             let text = std::fs::read_to_string(&remote_conf)
-                .with_context(|| format!("reading {}", remote_conf.display()))?;
+                .with_context(|| t!("reading-file", path = remote_conf.display()))?;
             let remote = mxos_agent::remote_conf::parse(&text, &remote_conf.display().to_string())?;
             let refspec = mxos_agent::init(&InitRequest {
                 sysroot: &cli.sysroot,
                 remote: &remote,
                 reference: &reference,
             })?;
-            println!("{}", Msg::Initialized { refspec }.text(lang));
+            let message = t!("initialized", refspec = &refspec).to_string();
+            emit(
+                json,
+                &InitReport {
+                    following: refspec,
+                    message,
+                },
+            );
         }
-        Command::Status { json } => {
-            let st = mxos_agent::status::status(&cli.sysroot)?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&st)?);
-            } else {
-                print!("{}", mxos_agent::status::render(&st, lang));
-            }
+        Command::Status => {
+            let status = mxos_agent::status::status(&cli.sysroot)?;
+            let text = mxos_agent::status::render(&status, i18n::process_lang());
+            emit(json, &StatusReport { status, text });
         }
         Command::Upgrade => {
             let device = Device::open(&cli.sysroot)?;
             let settings = cycle::settings(&device.root())?;
             drop(device);
-            match mxos_agent::upgrade(&cli.sysroot, settings.max_boot_attempts)? {
-                UpgradeOutcome::UpToDate { version, .. } => {
-                    println!(
-                        "{}",
-                        Msg::UpToDate {
-                            version: version.unwrap_or_else(|| "-".into())
-                        }
-                        .text(lang)
-                    );
-                }
+            let report = match mxos_agent::upgrade(&cli.sysroot, settings.max_boot_attempts)? {
+                UpgradeOutcome::UpToDate { checksum, version } => DeployReport {
+                    outcome: DeployOutcome::UpToDate,
+                    message: t!(
+                        "up-to-date-version",
+                        version = version.as_deref().unwrap_or("-")
+                    )
+                    .to_string(),
+                    commit: checksum,
+                    version,
+                    previous: None,
+                },
                 UpgradeOutcome::Deployed {
-                    checksum, version, ..
-                } => {
-                    println!(
-                        "{}",
-                        Msg::Deployed {
-                            version: version.unwrap_or_else(|| "-".into()),
-                            checksum
-                        }
-                        .text(lang)
-                    );
-                }
-            }
+                    checksum,
+                    version,
+                    previous,
+                } => deployed(checksum, version, previous, settings.channel.as_deref()),
+            };
+            emit(json, &report);
         }
         Command::Check => {
             let device = Device::open(&cli.sysroot)?;
             let settings = cycle::settings(&device.root())?;
-            println!(
-                "{}",
-                found_text(&cycle::check(&device, &settings, lang, now())?, lang)
-            );
+            let found = cycle::check(&device, &settings, i18n::process_lang(), now())?;
+            let report = CheckReport::new(&found, None);
+            emit(json, &report);
+            return Ok(check_status(&report));
         }
         Command::Download => {
             let device = Device::open(&cli.sysroot)?;
             let settings = cycle::settings(&device.root())?;
-            let found = cycle::check(&device, &settings, lang, now())?;
+            let found = cycle::check(&device, &settings, i18n::process_lang(), now())?;
+            let mut downloaded = None;
             if let cycle::Found::Update { commit, version } = &found {
                 device.download(commit)?;
                 let dir = device.state_dir();
@@ -174,8 +344,11 @@ fn run(cli: Cli, lang: Lang) -> Result<()> {
                     version: version.clone(),
                 };
                 state::save(&dir, &st)?;
+                downloaded = Some(true);
             }
-            println!("{}", found_text(&found, lang));
+            let report = CheckReport::new(&found, downloaded);
+            emit(json, &report);
+            return Ok(check_status(&report));
         }
         Command::Apply => {
             let device = Device::open(&cli.sysroot)?;
@@ -183,8 +356,9 @@ fn run(cli: Cli, lang: Lang) -> Result<()> {
             let dir = device.state_dir();
             let mut st = state::load(&dir)?;
             let State::Downloaded { commit, version } = st.machine.clone() else {
-                anyhow::bail!("nothing downloaded to apply; run `mxos-update download` first");
+                return Err(t!("nothing-downloaded").into());
             };
+            let previous = device.current.as_ref().map(|d| d.checksum.clone());
             device.deploy(&commit, settings.max_boot_attempts)?;
             st = state::load(&dir)?;
             st.machine = State::Staged {
@@ -192,110 +366,76 @@ fn run(cli: Cli, lang: Lang) -> Result<()> {
                 version: version.clone(),
             };
             state::save(&dir, &st)?;
-            println!(
-                "{}",
-                Msg::Deployed {
-                    version,
-                    checksum: commit
-                }
-                .text(lang)
-            );
+            let report = deployed(commit, Some(version), previous, settings.channel.as_deref());
+            emit(json, &report);
         }
         Command::Run { reboot } => {
             let policy = reboot
                 .as_deref()
                 .map(RebootPolicy::parse)
                 .transpose()
-                .map_err(anyhow::Error::msg)?;
+                .map_err(|e| t!("bad-reboot-option").nested("detail", e))?;
             let booted = cli.sysroot == std::path::Path::new("/");
-            for line in cycle::run(&cli.sysroot, policy, lang, now(), booted)? {
-                println!("{line}");
-            }
+            let lang = i18n::process_lang();
+            let messages = cycle::run(&cli.sysroot, policy, lang, now(), booted)?;
+            let agent = mxos_agent::status::status(&cli.sysroot)?.agent;
+            emit(json, &RunReport { messages, agent });
         }
         Command::HealthCheck { reboot } => {
             let result = cycle::health_check(&cli.sysroot, None)?;
-            println!("{}", health_text(&result, lang));
+            emit(json, &HealthReport::new(&result));
             if let cycle::Health::RolledBack { .. } = result {
                 if reboot && cli.sysroot == std::path::Path::new("/") {
                     std::process::Command::new("systemctl")
                         .arg("reboot")
-                        .status()?;
+                        .status()
+                        .context(t!("asking-reboot"))?;
                 }
-                anyhow::bail!(
-                    "{}",
-                    match lang {
-                        Lang::Es => "la versión nueva no pasó las revisiones de salud",
-                        Lang::En => "the new version failed its health checks",
-                    }
-                );
+                return Err(t!("health-failed").into());
             }
         }
         Command::Rollback => {
-            let (_, version) = mxos_agent::rollback(&cli.sysroot)?;
-            println!(
-                "{}",
-                Msg::RolledBack {
-                    version: version.unwrap_or_else(|| "-".into())
-                }
-                .text(lang)
+            let (commit, version) = mxos_agent::rollback(&cli.sysroot)?;
+            let said = t!("rolled-back", version = version.as_deref().unwrap_or("-"));
+            events::rolled_back(&commit, "by-hand", &said);
+            emit(
+                json,
+                &RollbackReport {
+                    commit,
+                    version,
+                    message: said.to_string(),
+                },
             );
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
-fn found_text(found: &cycle::Found, lang: Lang) -> String {
-    match (found, lang) {
-        (cycle::Found::UpToDate, Lang::Es) => "El sistema está al día.".into(),
-        (cycle::Found::UpToDate, Lang::En) => "The system is up to date.".into(),
-        (cycle::Found::Update { version, .. }, Lang::Es) => {
-            format!("Hay una actualización disponible: {version}.")
-        }
-        (cycle::Found::Update { version, .. }, Lang::En) => {
-            format!("An update is available: {version}.")
-        }
-        (cycle::Found::Blocked(why) | cycle::Found::Waiting(why), _) => why.clone(),
+fn deployed(
+    commit: String,
+    version: Option<String>,
+    previous: Option<String>,
+    channel: Option<&str>,
+) -> DeployReport {
+    let said = t!(
+        "deployed",
+        version = version.as_deref().unwrap_or("-"),
+        commit = i18n::short(&commit)
+    );
+    events::upgraded(&commit, channel, &said);
+    DeployReport {
+        outcome: DeployOutcome::Deployed,
+        message: said.to_string(),
+        commit,
+        version,
+        previous,
     }
 }
 
-fn health_text(h: &cycle::Health, lang: Lang) -> String {
-    let short = |c: &str| c[..c.len().min(12)].to_owned();
-    match (h, lang) {
-        (cycle::Health::NothingToCheck, Lang::Es) => {
-            "No hay ninguna versión nueva en prueba.".into()
-        }
-        (cycle::Health::NothingToCheck, Lang::En) => "No new version is on trial.".into(),
-        (cycle::Health::Healthy { commit }, Lang::Es) => {
-            format!("La versión {} pasó las revisiones de salud.", short(commit))
-        }
-        (cycle::Health::Healthy { commit }, Lang::En) => {
-            format!("Version {} passed its health checks.", short(commit))
-        }
-        (cycle::Health::RolledBack { commit, failures }, lang) => {
-            let list: Vec<String> = failures
-                .iter()
-                .map(|f| format!("{}: {}", f.check, f.detail))
-                .collect();
-            match lang {
-                Lang::Es => format!(
-                    "La versión {} falló las revisiones ({}); se regresa a la versión anterior.",
-                    short(commit),
-                    list.join("; ")
-                ),
-                Lang::En => format!(
-                    "Version {} failed its health checks ({}); returning to the previous version.",
-                    short(commit),
-                    list.join("; ")
-                ),
-            }
-        }
-        (cycle::Health::FellBack { commit }, Lang::Es) => format!(
-            "La versión {} no logró arrancar; el equipo volvió a la versión anterior.",
-            short(commit)
-        ),
-        (cycle::Health::FellBack { commit }, Lang::En) => format!(
-            "Version {} did not manage to boot; the machine went back to the previous version.",
-            short(commit)
-        ),
+fn check_status(report: &CheckReport) -> ExitCode {
+    if report.outcome == CheckOutcome::Update {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(EXIT_NO_UPDATE)
     }
 }

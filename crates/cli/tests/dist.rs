@@ -73,6 +73,8 @@ fn rpm_and_deb_hold_the_tools_where_distributions_expect_them() {
         "/usr/share/man/man1/mxos-update.1.gz",
         "/usr/share/man/man1/mxos-update-check.1.gz",
         "/usr/share/man/man1/mxos-update-rollback.1.gz",
+        "/usr/share/man/es/man1/mxos-update.1.gz",
+        "/usr/share/man/es/man1/mxos-update-check.1.gz",
         "/usr/share/bash-completion/completions/mxos-update",
         "/usr/share/zsh/site-functions/_mxos-update",
         "/usr/share/fish/vendor_completions.d/mxos-update.fish",

@@ -245,10 +245,25 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
     sneak(&public);
     let err = update_fails(&sysroot, &["upgrade"]);
     assert!(err.starts_with("Update refused: it could not be verified as coming from MxOS. The machine keeps the version it had.\n"), "{err}");
-    assert!(
-        err.contains(&format!("commit {c3} refused"))
-            && err.contains("no ed25519 signature (ostree.sign.ed25519) found"),
-        "{err}"
+    assert_eq!(
+        err,
+        format!(
+            "Update refused: it could not be verified as coming from MxOS. The machine keeps the version it had.\n\
+             error: commit {c3} is not signed by a key this machine trusts; not deploying it\n  \
+             caused by: no ed25519 signature (ostree.sign.ed25519) found\n"
+        )
+    );
+    let (code, _, err) = update_run(&sysroot, &["upgrade"], &[("LANG", "es_MX.UTF-8")]);
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!(
+                "Actualización rechazada: no se pudo comprobar que viene de MxOS. El equipo conserva la versión que tenía.\n\
+                 error: el commit {c3} no está firmado con una llave en la que este equipo confíe; no se instalará\n  \
+                 causa: no se encontró ninguna firma ed25519 (ostree.sign.ed25519)\n"
+            )
+        )
     );
     assert_eq!(deployments(&sysroot), vec![c2.clone(), c1.clone()]);
     let local = ostree(&[
@@ -300,6 +315,34 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
     fs::write(&obj_path, bytes).unwrap();
     let err = update_fails(&sysroot, &["upgrade"]);
     assert!(err.contains("downloading the verified commit"), "{err}");
+    assert_eq!(deployments(&sysroot), vec![c2.clone(), c1.clone()]);
+
+    // Signed by the trusted key but older than what runs: a downgrade, refused in the
+    // machine's language.
+    let old = ostree(&[
+        "--repo",
+        &s(&build),
+        "commit",
+        &format!("--branch={REF}"),
+        &format!("--tree=ref={c2}"),
+        "--timestamp=2020-01-01 00:00:00 +0000",
+        "--add-metadata-string=version=9.0",
+        "--add-metadata=ostree.bootable=true",
+    ])
+    .trim()
+    .to_owned();
+    compose(&["sign", "--repo", &s(&build), REF, "--key", &s(&key)]);
+    sneak(&public);
+    let (code, _, err) = update_run(&sysroot, &["upgrade"], &[("LANG", "es_MX.UTF-8")]);
+    assert_eq!(
+        (code, err),
+        (
+            1,
+            format!(
+                "error: el commit {old} (9.0) es anterior al instalado {c2} (10.20251129.1); no se regresa a una versión anterior (para eso, la flota publica el contenido viejo como un commit nuevo)\n"
+            )
+        )
+    );
     assert_eq!(deployments(&sysroot), vec![c2.clone(), c1.clone()]);
     drop(nginx);
 }

@@ -178,10 +178,20 @@ fn twenty_machines_follow_a_channel_through_rollout_and_fleet_rollback() {
     let out = fleet(&["pause", CHANNEL]);
     assert!(out.contains("PAUSED"), "{out}");
     let (idle, _) = machines.iter().find(|(m, _)| !moved.contains(m)).unwrap();
-    let out = update(idle, &["check"]);
+    let out = check_no_update(idle, &[]);
     assert_eq!(
         out,
         format!("Channel {CHANNEL} is paused; no new updates are installed.\n")
+    );
+    assert_eq!(
+        check_no_update(idle, &[("LANG", "es_MX.UTF-8")]),
+        format!("El canal {CHANNEL} está en pausa; no se instalan actualizaciones nuevas.\n")
+    );
+    let (code, json, _) = update_run(idle, &["check", "--json"], &[]);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        (code, json["schema"].as_str(), json["outcome"].as_str()),
+        (77, Some("mxos-update-check/1"), Some("blocked"))
     );
     fleet(&["resume", CHANNEL]);
 
@@ -253,8 +263,12 @@ fn twenty_machines_follow_a_channel_through_rollout_and_fleet_rollback() {
         .unwrap()
         .success());
     let (m, _) = &machines[0];
-    let out = update(m, &["check"]);
+    let out = check_no_update(m, &[]);
     assert_eq!(out, "the fleet manifest has serial 3, older than serial 5 already seen (an old manifest was replayed)\n");
+    assert_eq!(
+        check_no_update(m, &[("LANG", "es_MX.UTF-8")]),
+        "el manifiesto de la flota tiene el número de serie 3, anterior al 5 ya visto (se reenvió un manifiesto viejo)\n"
+    );
     assert_eq!(order(m)[0], rb);
     drop(nginx);
 }

@@ -16,7 +16,13 @@ fn json_dir() -> PathBuf {
 }
 
 /// `NAME.1` for the tool and `NAME-SUB.1` for each visible subcommand (nested ones too).
-fn man_pages(cmd: clap::Command, out: &mut BTreeMap<PathBuf, Vec<u8>>, dir: &Path) {
+/// `headings` replaces clap_mangen's English section names (the Spanish pages).
+fn man_pages(
+    cmd: clap::Command,
+    out: &mut BTreeMap<PathBuf, Vec<u8>>,
+    dir: &Path,
+    headings: &[(String, String)],
+) {
     let mut cmd = cmd;
     cmd.build();
     let name = cmd.get_name().to_owned();
@@ -26,13 +32,17 @@ fn man_pages(cmd: clap::Command, out: &mut BTreeMap<PathBuf, Vec<u8>>, dir: &Pat
         .manual("MxOS")
         .render(&mut page)
         .unwrap();
-    out.insert(dir.join(format!("{name}.1")), page);
+    let mut page = String::from_utf8(page).unwrap();
+    for (from, to) in headings {
+        page = page.replace(&format!("\n.SH {from}\n"), &format!("\n.SH {to}\n"));
+    }
+    out.insert(dir.join(format!("{name}.1")), page.into_bytes());
     for sub in cmd.get_subcommands() {
         if sub.is_hide_set() || sub.get_name() == "help" {
             continue;
         }
         let full = format!("{name}-{}", sub.get_name());
-        man_pages(sub.clone().name(full), out, dir);
+        man_pages(sub.clone().name(full), out, dir, headings);
     }
 }
 
@@ -60,9 +70,34 @@ fn generated() -> BTreeMap<PathBuf, Vec<u8>> {
         );
     }
     let man = dist().join("man/man1");
-    for cmd in [mxos_cli::compose::command(), mxos_cli::update::command()] {
-        man_pages(cmd.clone(), &mut out, &man);
-        completions(cmd, &mut out);
+    man_pages(mxos_cli::compose::command(), &mut out, &man, &[]);
+    completions(mxos_cli::compose::command(), &mut out);
+    completions(mxos_cli::update::command(), &mut out);
+    // The device tool's pages in English and es-MX: texts and section names from its catalogue.
+    use mxos_agent::i18n::{lookup, Lang};
+    for (lang, dir) in [
+        (Lang::En, man.clone()),
+        (Lang::Es, dist().join("man/es/man1")),
+    ] {
+        let say = |id: &str| lookup(id, lang).unwrap_or_else(|| panic!("{id} missing"));
+        let mut headings: Vec<(String, String)> = [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "VERSION",
+            "EXTRA",
+        ]
+        .iter()
+        .map(|h| (h.to_string(), say(&format!("man-{}", h.to_lowercase()))))
+        .collect();
+        headings.push((say("cli-heading-commands"), say("man-subcommands")));
+        man_pages(
+            mxos_cli::update::command_in(lang),
+            &mut out,
+            &dir,
+            &headings,
+        );
     }
     out
 }
@@ -73,6 +108,7 @@ fn committed_man_pages_and_completions_are_what_the_code_generates() {
     if std::env::var_os("MXOS_BLESS").is_some() {
         for dir in [
             dist().join("man/man1"),
+            dist().join("man/es"),
             dist().join("completions"),
             json_dir(),
         ] {
@@ -94,6 +130,7 @@ fn committed_man_pages_and_completions_are_what_the_code_generates() {
     }
     for dir in [
         dist().join("man/man1"),
+        dist().join("man/es"),
         dist().join("completions"),
         json_dir(),
     ] {

@@ -47,7 +47,7 @@ fn item(source: Source, dest: impl Into<String>, mode: u32) -> Item {
 }
 
 /// Every file of `package`; man pages are listed from `man_pages`, the `dist/man` files
-/// of the tool (one per subcommand).
+/// of the tool (one per subcommand, `dist/man/es/man1` for the Spanish ones).
 pub fn layout_with(package: Package, man_pages: &[String]) -> Vec<Item> {
     let tool = package.name();
     let file = |rel: &str| Source::File(rel.to_owned());
@@ -57,10 +57,11 @@ pub fn layout_with(package: Package, man_pages: &[String]) -> Vec<Item> {
         0o755,
     )];
     for page in man_pages {
-        let base = page.rsplit('/').next().unwrap_or(page);
+        // dist/man/man1/X.1 → /usr/share/man/man1/X.1.gz, dist/man/es/man1/X.1 → …/man/es/man1/
+        let rel = page.strip_prefix("dist/man/").unwrap_or(page);
         items.push(item(
             Source::ManPage(page.clone()),
-            format!("/usr/share/man/man1/{base}.gz"),
+            format!("/usr/share/man/{rel}.gz"),
             0o644,
         ));
     }
@@ -123,20 +124,23 @@ pub fn layout_with(package: Package, man_pages: &[String]) -> Vec<Item> {
     items
 }
 
-/// [`layout_with`] the man pages found under `workspace/dist/man/man1`.
+/// [`layout_with`] the man pages found under `workspace/dist/man/man1` and
+/// `workspace/dist/man/es/man1`.
 pub fn layout(package: Package, workspace: &std::path::Path) -> Vec<Item> {
-    let dir = workspace.join("dist/man/man1");
     let tool = package.name();
-    let mut pages: Vec<String> = std::fs::read_dir(&dir)
-        .map(|entries| {
+    let mut pages = Vec::new();
+    for dir in ["dist/man/man1", "dist/man/es/man1"] {
+        let Ok(entries) = std::fs::read_dir(workspace.join(dir)) else {
+            continue;
+        };
+        pages.extend(
             entries
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|n| n == &format!("{tool}.1") || n.starts_with(&format!("{tool}-")))
-                .map(|n| format!("dist/man/man1/{n}"))
-                .collect()
-        })
-        .unwrap_or_default();
+                .map(|n| format!("{dir}/{n}")),
+        );
+    }
     pages.sort();
     layout_with(package, &pages)
 }

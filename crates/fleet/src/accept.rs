@@ -18,8 +18,8 @@ pub struct Acceptance<'a> {
     pub now: i64,
 }
 
-/// Why a device refused a manifest (or its target). `Display` is English; [`Refusal::es`]
-/// gives the same sentence in Mexican Spanish for the people in the school.
+/// Why a device refused a manifest (or its target). `Display` is English, for logs and the
+/// publisher's tools; the device says it in the person's language from its catalogue.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("the fleet manifest is not signed (no ed25519 signature)")]
@@ -52,38 +52,8 @@ pub enum Refusal {
     UnsignedTarget,
 }
 
-impl Refusal {
-    /// The refusal in es-MX. Details from [`FleetError`] stay in English: they quote the
-    /// manifest for whoever fixes it.
-    pub fn es(&self) -> String {
-        match self {
-            Refusal::Unsigned => "el manifiesto de la flota no está firmado (no tiene firma ed25519)".into(),
-            Refusal::UnknownKey => "el manifiesto de la flota no está firmado con una llave de confianza \
-                 (llave equivocada, o el manifiesto se modificó después de firmarlo)"
-                .into(),
-            Refusal::Invalid(e) => format!("el manifiesto de la flota no es válido: {e}"),
-            Refusal::WrongChannel { expected, found } => format!(
-                "el manifiesto de la flota es del canal {found:?}, pero este equipo sigue {expected:?}"
-            ),
-            Refusal::Replay { serial, highest_seen } => format!(
-                "el manifiesto de la flota tiene el número de serie {serial}, anterior al \
-                 {highest_seen} ya visto (se reenvió un manifiesto viejo)"
-            ),
-            Refusal::Expired { expires, now } => format!(
-                "el manifiesto de la flota venció el {} (ahora es {}); quien lo publica debe \
-                 firmarlo de nuevo con una fecha de vencimiento posterior",
-                utc(*expires),
-                utc(*now)
-            ),
-            Refusal::UnsignedTarget => "el commit destino del manifiesto de la flota no está firmado con \
-                 una llave de confianza; no se actualizará a él"
-                .into(),
-        }
-    }
-}
-
 /// RFC 3339 in UTC, e.g. `2026-03-01T06:00:00Z`.
-fn utc(t: i64) -> String {
+pub fn utc(t: i64) -> String {
     match DateTime::from_timestamp(t, 0) {
         Some(d) => d.to_rfc3339_opts(SecondsFormat::Secs, true),
         None => format!("unix time {t}"),

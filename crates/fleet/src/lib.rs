@@ -17,7 +17,7 @@ mod manifest;
 pub mod published;
 mod window;
 
-pub use accept::{accept, next_serial, sign, Acceptance, Refusal};
+pub use accept::{accept, next_serial, sign, utc, Acceptance, Refusal};
 pub use decide::{decide, rollout_bucket, rollout_progress, Decision, DeviceView};
 pub use error::FleetError;
 pub use manifest::{

@@ -1,4 +1,4 @@
-//! Device-side acceptance of signed manifests, and every refusal in English and Spanish.
+//! Device-side acceptance of signed manifests, and every refusal in English (the device's catalogue has the Spanish).
 
 mod common;
 
@@ -61,10 +61,6 @@ fn unsigned() {
         r.to_string(),
         "the fleet manifest is not signed (no ed25519 signature)"
     );
-    assert_eq!(
-        r.es(),
-        "el manifiesto de la flota no está firmado (no tiene firma ed25519)"
-    );
 }
 
 #[test]
@@ -91,11 +87,6 @@ fn unknown_key_or_altered_content() {
         "the fleet manifest is not signed by a trusted key (wrong key, or the manifest was \
          altered after signing)"
     );
-    assert_eq!(
-        r.es(),
-        "el manifiesto de la flota no está firmado con una llave de confianza (llave \
-         equivocada, o el manifiesto se modificó después de firmarlo)"
-    );
 }
 
 #[test]
@@ -116,11 +107,6 @@ fn invalid() {
         r.to_string(),
         "the fleet manifest is invalid: estable.json, line 1, column 13: missing field `channel`"
     );
-    assert_eq!(
-        r.es(),
-        "el manifiesto de la flota no es válido: estable.json, line 1, column 13: missing field \
-         `channel`"
-    );
 }
 
 #[test]
@@ -133,11 +119,6 @@ fn wrong_channel() {
         r.to_string(),
         "the fleet manifest is for channel \"mxos/10/x86_64/escuelas/estable\", but this device \
          follows \"mxos/10/x86_64/escuelas/pruebas\""
-    );
-    assert_eq!(
-        r.es(),
-        "el manifiesto de la flota es del canal \"mxos/10/x86_64/escuelas/estable\", pero este \
-         equipo sigue \"mxos/10/x86_64/escuelas/pruebas\""
     );
 }
 
@@ -164,11 +145,6 @@ fn equal_serial_accepted_lower_refused() {
         "the fleet manifest has serial 7, older than serial 8 already seen (an old manifest was \
          replayed)"
     );
-    assert_eq!(
-        r.es(),
-        "el manifiesto de la flota tiene el número de serie 7, anterior al 8 ya visto (se \
-         reenvió un manifiesto viejo)"
-    );
 }
 
 #[test]
@@ -193,12 +169,6 @@ fn expired() {
         "the fleet manifest expired at 2026-04-01T00:00:00Z (it is now 2026-04-02T18:30:00Z); \
          its publisher must sign it again with a later expiry"
     );
-    assert_eq!(
-        r.es(),
-        "el manifiesto de la flota venció el 2026-04-01T00:00:00Z (ahora es \
-         2026-04-02T18:30:00Z); quien lo publica debe firmarlo de nuevo con una fecha de \
-         vencimiento posterior"
-    );
 }
 
 #[test]
@@ -208,11 +178,6 @@ fn unsigned_target() {
         r.to_string(),
         "the fleet manifest's target commit is not signed by a trusted key; refusing to update \
          to it"
-    );
-    assert_eq!(
-        r.es(),
-        "el commit destino del manifiesto de la flota no está firmado con una llave de \
-         confianza; no se actualizará a él"
     );
 }
 

@@ -108,6 +108,25 @@ pub fn update_env(sysroot: &Path, args: &[&str], env: &[(&str, &str)]) -> String
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Runs `mxos-update` and returns its exit status, stdout and stderr, whatever they are.
+pub fn update_run(sysroot: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut all = vec!["--sysroot", sysroot.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let out = exec(env!("CARGO_BIN_EXE_mxos-update"), &all, env);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// `mxos-update check` that finds nothing to take: exit status 77; returns stdout.
+pub fn check_no_update(sysroot: &Path, env: &[(&str, &str)]) -> String {
+    let (code, out, err) = update_run(sysroot, &["check"], env);
+    assert_eq!(code, 77, "check: stdout {out}\nstderr {err}");
+    out
+}
+
 pub fn update_fails(sysroot: &Path, args: &[&str]) -> String {
     let mut all = vec!["--sysroot", sysroot.to_str().unwrap()];
     all.extend_from_slice(args);

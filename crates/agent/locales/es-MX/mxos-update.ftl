@@ -1,0 +1,197 @@
+# mxos-update: todo lo que la herramienta del equipo le dice a una persona, en español de México.
+# Cada id de aquí existe en en/mxos-update.ftl con las mismas variables (una prueba lo revisa).
+
+## Resultados de las órdenes
+
+initialized = Listo: este equipo seguirá { $refspec }. Ejecute `mxos-update upgrade` para instalar la primera versión.
+up-to-date = El sistema está al día.
+up-to-date-version = El sistema está al día ({ $version }).
+update-available = Hay una actualización disponible: { $version }.
+deployed = Actualización { $version } ({ $commit }) instalada y verificada; se usará al reiniciar. La versión anterior queda disponible para regresar.
+rolled-back = Se regresó a la versión { $version }; se usará al reiniciar.
+nothing-downloaded = no hay nada descargado que instalar; ejecute primero `mxos-update download`
+health-nothing = No hay ninguna versión nueva en prueba.
+health-passed = La versión { $commit } pasó las revisiones de salud.
+health-rolled-back = La versión { $commit } falló las revisiones ({ $failures }); se regresa a la versión anterior.
+health-fell-back = La versión { $commit } no logró arrancar; el equipo volvió a la versión anterior.
+health-failed = la versión nueva no pasó las revisiones de salud
+
+## Errores y rechazos
+
+error-line = error: { $message }
+caused-by-line = {"  "}causa: { $message }
+refused-headline = Actualización rechazada: no se pudo comprobar que viene de MxOS. El equipo conserva la versión que tenía.
+refused-signature = el commit { $commit } no está firmado con una llave en la que este equipo confíe; no se instalará
+refused-not-bootable = el commit { $commit } no está marcado como arrancable (ostree.bootable); no se instalará
+refused-downgrade = el commit { $commit } ({ $version }) es anterior al instalado { $current } ({ $current_version }); no se regresa a una versión anterior (para eso, la flota publica el contenido viejo como un commit nuevo)
+verify-unsigned = no se encontró ninguna firma ed25519 ({ $key })
+verify-untrusted = ninguna de sus { $signatures } firma(s) ed25519 fue hecha con una llave de confianza (llave equivocada, o el contenido se modificó después de firmarlo)
+verify-malformed = la firma ed25519 n.º { $index } tiene { $len } bytes; se esperaban 64
+not-initialized = { $sysroot } no sigue ninguna referencia; ejecute primero `mxos-update init`
+refspec-no-remote = la referencia seguida `{ $refspec }` no indica el remoto (se espera REMOTO:REF)
+remote-no-key = el remoto `{ $remote }` no tiene verification-ed25519-key; no se instalan commits que nadie puede verificar
+remote-key-invalid = la verification-ed25519-key del remoto `{ $remote }`
+checking-remote = al revisar si el remoto tiene una versión nueva
+downloading-commit = al descargar el commit verificado
+reading-followed-ref = al leer la referencia seguida
+reading-file = al leer { $path }
+writing-file = al escribir { $path }
+installing-file = al instalar { $path }
+creating-dir = al crear { $path }
+listing-dir = al listar { $path }
+state-unreadable = al leer { $path } (bórrelo para empezar de nuevo)
+machine-id-empty = { $path } está vacío; systemd lo escribe en el primer arranque
+asking-reboot = al pedir a systemd que reinicie
+grubenv-bad-variable = la variable { $name } no se puede guardar en grubenv
+grubenv-full = las variables de grubenv no caben en { $size } bytes
+bad-reboot-option = --reboot: { $detail }
+
+## La configuración publicada del remoto (mxos.conf)
+
+remote-conf-key-invalid = la verification-ed25519-key de la configuración del remoto
+remote-conf-two-remotes = { $source }:{ $line }: solo se admite un remoto por archivo
+remote-conf-bad-group = { $source }:{ $line }: se esperaba un grupo `[remote "NOMBRE"]` y se encontró `{ $found }`
+remote-conf-bad-line = { $source }:{ $line }: se esperaba `clave=valor` y se encontró `{ $found }`
+remote-conf-key-outside = { $source }:{ $line }: `{ $key }` aparece antes de cualquier grupo `[remote "NOMBRE"]`
+remote-conf-no-group = { $source }: no hay ningún grupo `[remote "NOMBRE"]`
+remote-conf-no-url = { $source }: el remoto `{ $remote }` no tiene `url=`
+remote-conf-no-key = { $source }: el remoto `{ $remote }` no tiene `verification-ed25519-key=`; MxOS solo instala commits firmados
+
+## Fragmentos de configuración (update.d)
+
+config-invalid-toml = TOML no válido: { $detail }
+config-key-outside-table = la clave `{ $key }` debe ir dentro de una tabla; póngala bajo [{ $table }]
+config-key-no-table = la clave `{ $key }` está fuera de toda tabla; tablas aceptadas: { $accepted }
+config-did-you-mean = ¿quiso decir { $near }?
+config-accepted = se acepta: { $accepted }
+config-unknown-table = tabla desconocida [{ $table }]; { $hint }
+config-not-a-table = [{ $table }] debe ser una tabla, se encontró { $found }
+config-unknown-key = clave desconocida `{ $key }` en [{ $table }]; { $hint }
+config-wrong-type = [{ $table }] { $key }: se esperaba { $expected } y se encontró { $found }; se acepta: { $accepted }
+config-range = de { $min } a { $max }
+config-out-of-range = [{ $table }] { $key } = { $value } está fuera de rango; se acepta: { $accepted }
+config-channel-accepted = un canal como "mxos/10/x86_64/escuelas/estable", o "" para ninguno
+config-bad-value = [{ $table }] { $key }: { $detail }
+config-reboot-unknown = valor desconocido `{ $value }`; se acepta: { $accepted }
+kind-string = una cadena
+kind-integer = un número entero
+kind-float = un número con decimales
+kind-boolean = un valor booleano
+kind-datetime = una fecha y hora
+kind-array = una lista
+kind-table = una tabla
+
+## Manifiestos de la flota y canales
+
+manifest-unsigned = el manifiesto de la flota no está firmado (no tiene firma ed25519)
+manifest-unknown-key = el manifiesto de la flota no está firmado con una llave de confianza (llave equivocada, o el manifiesto se modificó después de firmarlo)
+manifest-invalid = el manifiesto de la flota no es válido: { $detail }
+manifest-wrong-channel = el manifiesto de la flota es del canal { $found }, pero este equipo sigue { $expected }
+manifest-replay = el manifiesto de la flota tiene el número de serie { $serial }, anterior al { $highest_seen } ya visto (se reenvió un manifiesto viejo)
+manifest-expired = el manifiesto de la flota venció el { $expires } (ahora es { $now }); quien lo publica debe firmarlo de nuevo con una fecha de vencimiento posterior
+manifest-unsigned-target = el commit destino del manifiesto de la flota no está firmado con una llave de confianza; no se actualizará a él
+channel-paused = El canal { $channel } está en pausa; no se instalan actualizaciones nuevas.
+channel-dead-end = Esta versión no tiene actualización automática: { $reason }
+rollout-waiting = La actualización se está liberando por etapas ({ $percent_now } % de los equipos); este equipo entra al { $bucket_percent } %.
+
+## El agente de actualizaciones (mxos-update run, status)
+
+agent-idle = No hay actualizaciones pendientes.
+agent-available = Actualización { $version } disponible; se descargará.
+agent-check-only = Actualización { $version } disponible; las descargas automáticas están desactivadas ([updates] enabled = false).
+agent-superseded = La actualización { $old } fue reemplazada por { $new }.
+agent-downloaded = Actualización { $version } descargada; se instalará a continuación.
+agent-download-failed = No se pudo descargar la actualización { $version }: { $reason }. Se volverá a intentar en la próxima revisión.
+agent-stage-failed = No se pudo instalar la actualización { $version }: { $reason }. Se volverá a intentar en la próxima revisión.
+agent-staged = Actualización { $version } instalada; se aplicará la próxima vez que se reinicie el equipo.
+agent-waiting-for-window = Actualización { $version } instalada; se aplicará en la próxima ventana de reinicio.
+agent-rebooting = Reiniciando para aplicar la actualización { $version }.
+agent-blocked = Actualizaciones detenidas: { $reason }. Se volverá a revisar en el próximo ciclo.
+agent-reboot-offline = Reinicio necesario para aplicar la actualización (no se reinicia un sysroot fuera de línea).
+status-no-deployments = No hay ninguna versión instalada todavía.
+status-default = predeterminada
+status-rollback = anterior (para regresar)
+status-booted = en uso
+status-commit = commit:
+
+## Revisiones de salud
+
+health-cannot-run = no se pudo ejecutar: { $error }
+health-exit-status = código de salida: { $code }
+health-killed = terminada por la señal { $signal }
+health-timeout = no terminó en { $seconds } s
+
+## Palabras fijas iguales en todos los idiomas (valores que acepta una clave)
+
+literal = { $text }
+
+## Líneas del registro con las decisiones del agente (journal)
+
+downloaded = Se descargó el commit { $commit }.
+staged = Se instaló el commit { $commit } para el próximo arranque.
+rebooting = Reiniciando para aplicar la actualización.
+
+## Ayuda de la línea de órdenes (mxos-update --help y las páginas de manual)
+
+cli-about = Actualizaciones atómicas y verificadas de MxOS
+cli-after-help = Estado de salida: 0 si todo salió bien; 1 si la orden falló (el error dice por qué, con cada causa); 2 si la línea de órdenes no se entiende; 77 cuando `check` o `download` no encuentran ninguna actualización que tomar ahora.
+
+    Idioma: los mensajes, los errores y esta ayuda siguen LC_ALL, LC_MESSAGES o LANG (es_MX.UTF-8 para español, inglés en otro caso).
+
+    Registros: con systemd, al journal (journalctl -t mxos-update) con los campos MXOS_COMMIT, MXOS_CHANNEL y MESSAGE_ID; si no, a stderr. MXOS_LOG elige qué se registra (p. ej. MXOS_LOG=debug).
+
+    --json imprime el resultado como un objeto JSON en stdout cuyo campo `schema` nombra su esquema (docs/json/).
+cli-heading-usage = Uso:
+cli-heading-commands = Órdenes
+cli-heading-options = Opciones
+cli-heading-arguments = Argumentos
+cli-value-command = ORDEN
+cli-arg-help = Muestra la ayuda
+cli-arg-version = Muestra la versión
+cli-arg-sysroot = El sysroot sobre el que se actúa (por omisión, el sistema en uso)
+cli-arg-json = Imprime el resultado como JSON (un objeto en stdout)
+cli-arg-verbose = Más detalle: -v muestra cada línea que imprimen los subprocesos, -vv todo
+cli-arg-quiet = Solo advertencias y errores
+cli-init = Prepara este equipo para seguir una referencia de un remoto publicado
+cli-init-remote_conf = La configuración del remoto publicada con el repositorio (mxos.conf)
+cli-init-reference = Referencia que se seguirá, p. ej. mxos/10/x86_64/demo
+cli-status = Muestra las versiones instaladas y en qué va el agente de actualizaciones
+cli-upgrade = Descarga, verifica e instala el commit más nuevo de la referencia seguida (sin manifiestos de flota)
+cli-check = Pregunta al remoto (el manifiesto firmado del canal, o la referencia) qué debe usar este equipo
+cli-check-after-help = Estado de salida: 0 cuando hay una actualización para este equipo ahora, 77 cuando no la hay (al día, en pausa, esperando su turno o rechazada), 1 cuando la revisión falló.
+cli-download = Revisa y luego descarga el commit ofrecido sin instalarlo
+cli-apply = Instala el commit descargado para el próximo arranque
+cli-run = Un ciclo de actualización, como lo ejecuta el temporizador
+cli-run-reboot = never | window | now (por omisión, el `reboot` de la configuración)
+cli-health-check = Revisa la versión en prueba después de arrancar; regresa a la anterior si no está sana
+cli-health-check-reboot = Reinicia en la versión anterior cuando las revisiones fallan
+cli-rollback = Vuelve a hacer predeterminada la versión anterior
+
+## El sysroot del equipo
+
+not-a-sysroot = { $path } no es un sysroot de OSTree (no tiene ostree/repo); prepárelo con `mxos-update init`
+opening-sysroot = al abrir el sysroot { $path }
+no-rollback-target = no hay una versión anterior a la cual regresar (este equipo tiene { $count })
+rolling-back = al hacer predeterminada la versión anterior
+deploying = al instalar el commit { $commit }
+
+## Líneas de órdenes que no se entienden (estado de salida 2)
+
+usage-unknown-command = orden desconocida '{ $command }'
+usage-unknown-argument = argumento inesperado '{ $argument }'
+usage-missing-argument = falta un argumento obligatorio: { $argument }
+usage-missing-command = falta la orden
+usage-invalid-value = valor no válido '{ $value }' para { $argument }
+usage-other = { $detail }
+usage-did-you-mean = ¿quiso decir '{ $suggestion }'?
+usage-more-help = Para más información, ejecute `mxos-update --help`.
+
+## Nombres de las secciones de las páginas de manual
+
+man-name = NOMBRE
+man-synopsis = SINOPSIS
+man-description = DESCRIPCIÓN
+man-options = OPCIONES
+man-subcommands = ÓRDENES
+man-version = VERSIÓN
+man-extra = NOTAS
