@@ -436,6 +436,7 @@ fn run(cli: Cli) -> Result<()> {
                 metadata: &Default::default(),
                 timestamp: source_date_epoch()?.unwrap_or(0),
                 known: None,
+                selinux: None,
             };
             let checksum = match threads {
                 None => repo.commit_tree(&req)?,

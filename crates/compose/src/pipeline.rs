@@ -287,6 +287,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         metadata: &metadata,
         timestamp,
         known: cache.as_ref().map(|(_, i)| &i.known),
+        selinux: None,
     })?;
     drop(_commit_step);
     let checksum = report.checksum;
