@@ -162,13 +162,14 @@ impl Repo {
             .path()
             .join(format!("tmp/mxos-layer-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
+        let commit = self.require(layer)?;
         let options = ostree::RepoCheckoutAtOptions {
             mode: ostree::RepoCheckoutMode::None,
             ..Default::default()
         };
         let result = self
             .inner
-            .checkout_at(Some(&options), -100, &dir, layer, gio::Cancellable::NONE)
+            .checkout_at(Some(&options), -100, &dir, &commit, gio::Cancellable::NONE)
             .map_err(gerr)
             .with_context(|| format!("checking out layer {layer}"))
             .and_then(|()| {

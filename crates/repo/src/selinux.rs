@@ -84,11 +84,12 @@ impl Policy {
                 l.policy_root.display()
             );
         }
-        let inner = ostree::SePolicy::new(&gio::File::for_path(&l.policy_root), gio::Cancellable::NONE)
-            .map_err(gerr)
-            .with_context(|| {
-                format!("loading the SELinux policy of {}", l.policy_root.display())
-            })?;
+        let inner =
+            ostree::SePolicy::new(&gio::File::for_path(&l.policy_root), gio::Cancellable::NONE)
+                .map_err(gerr)
+                .with_context(|| {
+                    format!("loading the SELinux policy of {}", l.policy_root.display())
+                })?;
         if inner.csum().is_none() {
             bail!(
                 "{} has no SELinux policy (no etc/selinux/config naming one)",

@@ -127,7 +127,10 @@ fn literal_labels_are_stock_ostrees_and_usr_etc_is_labelled_as_etc() {
     ]);
     let ours_listing = listing(&t.join("repo"), &ours);
     assert_eq!(ours_listing, listing(&stock_repo, stock.trim()));
-    assert_eq!(label_of(&ours_listing, "/usr/bin/bash"), "system_u:object_r:bin_t:s0");
+    assert_eq!(
+        label_of(&ours_listing, "/usr/bin/bash"),
+        "system_u:object_r:bin_t:s0"
+    );
     assert_eq!(
         label_of(&ours_listing, "/usr/bin/sh"),
         "system_u:object_r:shell_link_t:s0"
@@ -156,14 +159,25 @@ fn literal_labels_are_stock_ostrees_and_usr_etc_is_labelled_as_etc() {
             timestamp: 0,
         })
         .unwrap();
-    let layers = vec![layer];
+    assert_eq!(
+        repo.resolve("mxos/overlay/test").unwrap().as_deref(),
+        Some(layer.as_str())
+    );
+    // Layers are named by ref, as the compose passes them.
+    let layers = vec!["mxos/overlay/test".to_owned()];
     let labelled = repo
         .commit_tree(&request(&root, &layers, &meta, Some(&labels)))
         .unwrap();
     let l = listing(&t.join("repo"), &labelled);
-    assert_eq!(label_of(&l, "/usr/etc/passwd"), "system_u:object_r:passwd_file_t:s0");
+    assert_eq!(
+        label_of(&l, "/usr/etc/passwd"),
+        "system_u:object_r:passwd_file_t:s0"
+    );
     assert_eq!(label_of(&l, "/usr/etc"), "system_u:object_r:etc_t:s0");
-    assert_eq!(label_of(&l, "/usr/etc/selinux/config"), "system_u:object_r:etc_t:s0");
+    assert_eq!(
+        label_of(&l, "/usr/etc/selinux/config"),
+        "system_u:object_r:etc_t:s0"
+    );
     assert_eq!(
         label_of(&l, "/usr/etc/locale.conf"),
         "system_u:object_r:etc_t:s0",
