@@ -204,6 +204,8 @@ treefile_keys! {
         suite: "suite" => String, basic, none;
         /// MxOS, apt backend: the Debian mirror.
         mirror: "mirror" => String, basic, none;
+        /// MxOS, apt backend: more package sources, one sources.list line each.
+        apt_sources: "apt-sources" => Vec<String>, append, (Vec::new());
         /// MxOS: `false` for trees that carry no kernel.
         bootable: "bootable" => bool, basic, (true);
     }
