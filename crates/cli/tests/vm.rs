@@ -61,6 +61,15 @@ say package=$(dpkg-query -W -f '${Package}_${Version}_${Status}' mxos-update | t
 MANWIDTH=300 LC_ALL=C.UTF-8 man -P cat mxos-update > /run/mxos-vmtest-man.txt 2>&1
 head -4 /run/mxos-vmtest-man.txt | prefixed man
 say man_name=$(sed -n '/^NAME/{n;p;q}' /run/mxos-vmtest-man.txt | tr -s ' ' | sed 's/^ //')
+MANWIDTH=300 man -L es -P cat mxos-update > /run/mxos-vmtest-man-es.txt 2>&1
+say man_nombre=$(sed -n '/^NOMBRE/{n;p;q}' /run/mxos-vmtest-man-es.txt | tr -s ' ' | sed 's/^ //')
+say enforce=$(getenforce)
+say label_bash=$(stat -c %C /usr/bin/bash)
+say label_passwd=$(stat -c %C /etc/passwd)
+say label_locale=$(stat -c %C /etc/locale.conf)
+say avc_denials=$(journalctl -k -b --no-pager -o cat | grep -c 'avc:  denied')
+journalctl -k -b --no-pager -o cat | grep 'avc:  denied' | sed 's/.*avc:  denied *//; s/ pid=[0-9]*//; s/ ino=[0-9]*//' \
+    | sort | uniq -c | sort -rn | head -60 | prefixed avc
 say completion=$(bash -c '. /usr/share/bash-completion/bash_completion
     _completion_loader mxos-update
     f=$(complete -p mxos-update | sed "s/.* -F \([^ ]*\) .*/\1/")
@@ -80,15 +89,25 @@ const STEP_2: &str = r#"
 say booted=$(booted)
 say nota=$(cat /etc/mxos-nota)
 journalctl -b -t mxos-update --no-pager -o cat | prefixed journal
+say enforce=$(getenforce)
+say healthy_commit=$(journalctl -b -t mxos-update MXOS_DECISION=healthy -o json --no-pager \
+    | sed -n 's/.*"MXOS_COMMIT":"\([0-9a-f]*\)".*/\1/p' | tail -1)
 mxos-update status --json | tr -d ' \n' | prefixed json
 echo
-out=$(mxos-update rollback 2>&1); rc=$?
+# Under systemd, as the timer runs it: the rollback's event reaches the journal with its id.
+out=$(systemd-run --wait --collect --quiet mxos-update rollback 2>&1); rc=$?
 echo "$out" | prefixed rollback
 say rollback_rc=$rc
+journalctl --sync
+journalctl -t mxos-update MESSAGE_ID=8d3a91f0e47b4c2d8e5f6a7b9c0d1e02 -o json --no-pager | tail -1 > /run/mxos-rb.json
+say rollback_event_commit=$(sed -n 's/.*"MXOS_COMMIT":"\([0-9a-f]*\)".*/\1/p' /run/mxos-rb.json)
+say rollback_event_reason=$(sed -n 's/.*"MXOS_REASON":"\([a-z-]*\)".*/\1/p' /run/mxos-rb.json)
+journalctl -b -t mxos-update --no-pager -o cat | tail -3 | prefixed journal2
 "#;
 
 const STEP_3: &str = r#"
 say booted=$(booted)
+say enforce=$(getenforce)
 mxos-update status | prefixed status
 "#;
 
@@ -469,6 +488,11 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         "rd.shell=0",
         "--karg",
         "panic=5",
+        // Debian's kernels build SELinux in but start AppArmor unless told.
+        "--karg",
+        "security=selinux",
+        "--karg",
+        "selinux=1",
     ]);
     let disk_time = start.elapsed();
     assert!(
@@ -550,6 +574,47 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         tail(&text, 40)
     );
     assert_eq!(
+        k["man_nombre"],
+        "mxos-update - Actualizaciones atómicas y verificadas de MxOS",
+        "man -L es mxos-update: {}",
+        tail(&text, 40)
+    );
+    // SELinux: the policy is loaded and the files carry the labels the commit gave them.
+    assert_eq!(k["enforce"], "Permissive", "{}", tail(&text, 40));
+    let committed_label = |path: &str| {
+        let line = ostree(&["--repo", &s(&build), "ls", "-X", &v1, path]);
+        line.split("b'security.selinux', b'")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .unwrap_or_else(|| panic!("{path} is not labelled in v1: {line}"))
+            .to_owned()
+    };
+    for (key, path, expected) in [
+        (
+            "label_bash",
+            "/usr/bin/bash",
+            "system_u:object_r:shell_exec_t:s0",
+        ),
+        (
+            "label_passwd",
+            "/usr/etc/passwd",
+            "system_u:object_r:passwd_file_t:s0",
+        ),
+        ("label_locale", "/usr/etc/locale.conf", ""),
+    ] {
+        let label = committed_label(path);
+        if !expected.is_empty() {
+            assert_eq!(label, expected, "{path} in the commit");
+        }
+        assert_eq!(
+            k[key],
+            label,
+            "{path} on the running machine: {}",
+            tail(&text, 40)
+        );
+    }
+    let avc_denials = k["avc_denials"].clone();
+    assert_eq!(
         k["completion"],
         "_mxos__update:status",
         "bash completes `mxos-update sta`: {}",
@@ -598,6 +663,22 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         tail(&text, 40)
     );
     assert_eq!(k["rollback_rc"], "0", "{}", tail(&text, 40));
+    assert_eq!(k["enforce"], "Permissive");
+    assert_eq!(
+        k["healthy_commit"],
+        v2,
+        "the health check's decision in the journal names v2: {}",
+        tail(&text, 40)
+    );
+    assert_eq!(
+        (
+            k["rollback_event_commit"].as_str(),
+            k["rollback_event_reason"].as_str()
+        ),
+        (v1.as_str(), "by-hand"),
+        "journalctl MESSAGE_ID=<rollback>: {}",
+        tail(&text, 40)
+    );
 
     let (k, boot3, text) = vm.boot(3, STEP_3);
     assert_eq!(
@@ -626,7 +707,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     assert_eq!(k["tries"], "3", "the new version is on trial with 3 boots");
     let (text5, _) = vm.boot_unattended(5);
     assert!(
-        text5.contains("50-aula: exit status: 1: prueba: el servicio del aula no responde"),
+        text5.contains("50-aula: código de salida: 1: prueba: el servicio del aula no responde"),
         "{}",
         tail(&text5, 40)
     );
@@ -689,8 +770,9 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     drop(nginx);
 
     eprintln!(
-        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s",
+        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s, AVC denials on boot 1 (permissive): {}",
         packaging.as_secs_f64(), compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
-        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64()
+        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64(),
+        avc_denials
     );
 }
