@@ -246,6 +246,8 @@ fn populate(
         sysroot: mnt,
         remote,
         reference: follow,
+        // Disk images do not yet carry the remote's GPG key (see docs/maintainer-guide.md).
+        gpg_key: None,
     })?;
     let refspec = format!("{}:{follow}", remote.name);
     Repo::open(&mnt.join("ostree/repo"))?.set_ref(&refspec, Some(commit))?;

@@ -83,8 +83,10 @@ pub fn publish_manifest(
         &with_ext(&files, "json.sig"),
         format!("{}\n", B64.encode(&sig)).as_bytes(),
     )?;
-    repo.regenerate_summary()?;
-    mxos_sign::sign_summary(public_dir, key)?;
+    // The manifest's issue time is the admin's clock at this publish.
+    let validity = crate::summary::current_validity(&repo);
+    let issued = manifest.issued.max(0) as u64;
+    crate::summary::seal(&repo, public_dir, key, issued + validity, None)?;
     Ok(commit)
 }
 

@@ -96,8 +96,8 @@ pub fn prune(req: &PruneRequest) -> Result<PruneReport> {
             report.deltas_deleted.push(d);
         }
     }
-    repo.regenerate_summary()?;
-    mxos_sign::sign_summary(&req.public_dir, &key)?;
+    let validity = crate::summary::current_validity(&repo);
+    crate::summary::seal(&repo, &req.public_dir, &key, req.now + validity, None)?;
 
     for c in &doomed {
         repo.delete_commit(c)?;

@@ -1,0 +1,106 @@
+//! GPG signatures through libostree's gpgme support: commits, the summary, and a remote's
+//! keyring. libostree keeps them beside the ed25519 ones (`ostree.gpgsigs` in the same
+//! detached metadata and `summary.sig`), so a repo can carry both.
+
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+use ostree::gio;
+use ostree::glib;
+
+use crate::{gerr, Repo};
+
+/// The key libostree stores GPG signatures under in detached metadata and `summary.sig`.
+pub const GPG_METADATA_KEY: &str = "ostree.gpgsigs";
+
+/// Which GPG key signs, and the GnuPG home directory that holds its secret part.
+#[derive(Debug, Clone)]
+pub struct GpgKey<'a> {
+    pub key_id: &'a str,
+    pub homedir: &'a Path,
+}
+
+impl GpgKey<'_> {
+    /// gpgme's own errors say neither which key nor which directory was asked for; a missing
+    /// directory would even be created empty. Check what can be checked first.
+    fn check(&self) -> Result<&str> {
+        if self.key_id.trim().is_empty() {
+            bail!("the GPG key id is empty; give a key id or fingerprint (`gpg --list-secret-keys --homedir DIR`)");
+        }
+        if !self.homedir.is_dir() {
+            bail!(
+                "GPG home directory {} does not exist; point --gpg-homedir at the GnuPG directory holding the secret key {}",
+                self.homedir.display(),
+                self.key_id
+            );
+        }
+        self.homedir.to_str().with_context(|| {
+            format!(
+                "GPG home directory {} is not valid UTF-8",
+                self.homedir.display()
+            )
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("GPG key {} from {}", self.key_id, self.homedir.display())
+    }
+}
+
+impl Repo {
+    /// Adds a GPG signature by `key` to the commit; a commit it already signed stays as it
+    /// is (libostree refuses a second signature by the same key).
+    pub fn gpg_sign_commit(&self, checksum: &str, key: &GpgKey) -> Result<()> {
+        let homedir = key.check()?;
+        match self
+            .inner
+            .sign_commit(checksum, key.key_id, Some(homedir), gio::Cancellable::NONE)
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.matches(gio::IOErrorEnum::Exists) => Ok(()),
+            Err(e) => Err(gerr(e))
+                .with_context(|| format!("signing commit {checksum} with {}", key.describe())),
+        }
+    }
+
+    /// Adds a GPG signature over the current `summary` to `summary.sig`, keeping the
+    /// signatures already there (the ed25519 ones included).
+    pub fn gpg_sign_summary(&self, key: &GpgKey) -> Result<()> {
+        let homedir = key.check()?;
+        self.inner
+            .add_gpg_signature_summary(&[key.key_id], Some(homedir), gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| {
+                format!(
+                    "signing the summary of {} with {}",
+                    self.path().display(),
+                    key.describe()
+                )
+            })
+    }
+
+    /// Checks the commit's GPG signatures against the keyring libostree keeps for `remote`;
+    /// returns how many verified.
+    pub fn gpg_verify_commit_for_remote(&self, checksum: &str, remote: &str) -> Result<u32> {
+        let result = self
+            .inner
+            .verify_commit_for_remote(checksum, remote, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("checking the GPG signatures of {checksum}"))?;
+        result
+            .require_valid_signature()
+            .map_err(gerr)
+            .with_context(|| format!("checking the GPG signatures of {checksum}"))?;
+        Ok(result.count_valid())
+    }
+
+    /// Imports public keys (armored or binary) into the keyring libostree keeps for
+    /// `remote`; returns how many were imported.
+    pub fn remote_gpg_import(&self, remote: &str, keys: &[u8]) -> Result<u32> {
+        let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from(keys));
+        self.inner
+            .remote_gpg_import(remote, Some(&stream), &[], gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("importing GPG keys for remote `{remote}`"))
+    }
+}
