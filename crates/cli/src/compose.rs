@@ -396,15 +396,14 @@ fn run(cli: Cli) -> Result<()> {
             let checksum = repo.require(&rev)?;
             // Read the ed25519 key first: a bad key file must not leave a half-signed commit.
             let key = key.map(|k| mxos_sign::SecretKey::read(&k)).transpose()?;
-            if let (Some(id), Some(homedir)) = (&gpg_key_id, &gpg_homedir) {
-                repo.gpg_sign_commit(
-                    &checksum,
-                    &mxos_repo::GpgKey {
-                        key_id: id,
-                        homedir,
-                    },
-                )?;
-                println!("signed {checksum} with GPG key {id}");
+            if let (Some(id), Some(homedir)) = (gpg_key_id, gpg_homedir) {
+                let signer = mxos_publish::summary::GpgSigner {
+                    key_id: id,
+                    homedir,
+                };
+                let public_key = signer.export_public()?;
+                repo.gpg_sign_commit(&checksum, &signer.key(), &public_key)?;
+                println!("signed {checksum} with GPG key {}", signer.key_id);
             }
             if let Some(key) = key {
                 mxos_sign::sign_commit(&repo, &checksum, &key)?;

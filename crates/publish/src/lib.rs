@@ -82,11 +82,11 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
     }
     // The GPG key is checked (and exported) before anything is written.
     let gpg_public = req.gpg.as_ref().map(|g| g.export_public()).transpose()?;
-    if let Some(g) = &req.gpg {
+    if let (Some(g), Some(public_key)) = (&req.gpg, &gpg_public) {
         for r in &refs {
             let head = build.require(r)?;
             build
-                .gpg_sign_commit(&head, &g.key())
+                .gpg_sign_commit(&head, &g.key(), public_key)
                 .with_context(|| format!("signing `{r}` with GPG"))?;
         }
     }

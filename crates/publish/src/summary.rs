@@ -35,6 +35,8 @@ impl GpgSigner {
     /// The public key, binary, as `gpg --export` gives it; an unknown id is an error
     /// naming it (gpg itself exits 0 and prints nothing).
     pub fn export_public(&self) -> Result<Vec<u8>> {
+        // gpg would create a missing home directory, empty, and then find no key in it.
+        self.key().check()?;
         let out = mxos_process::run(
             Command::new("gpg")
                 .arg("--homedir")

@@ -23,7 +23,7 @@ pub struct GpgKey<'a> {
 impl GpgKey<'_> {
     /// gpgme's own errors say neither which key nor which directory was asked for; a missing
     /// directory would even be created empty. Check what can be checked first.
-    fn check(&self) -> Result<&str> {
+    pub fn check(&self) -> Result<&str> {
         if self.key_id.trim().is_empty() {
             bail!("the GPG key id is empty; give a key id or fingerprint (`gpg --list-secret-keys --homedir DIR`)");
         }
@@ -48,18 +48,42 @@ impl GpgKey<'_> {
 }
 
 impl Repo {
-    /// Adds a GPG signature by `key` to the commit; a commit it already signed stays as it
-    /// is (libostree refuses a second signature by the same key).
-    pub fn gpg_sign_commit(&self, checksum: &str, key: &GpgKey) -> Result<()> {
+    /// Adds a GPG signature by `key` to the commit, unless `public_key` (the key's exported
+    /// public part) already verifies one there. libostree's own duplicate check reads only
+    /// `pubring.gpg`, which GnuPG 2.2 homes lack (they keep `pubring.kbx`), so it cannot
+    /// be relied on.
+    pub fn gpg_sign_commit(&self, checksum: &str, key: &GpgKey, public_key: &[u8]) -> Result<()> {
         let homedir = key.check()?;
-        match self
-            .inner
+        if self.gpg_signed_by(checksum, public_key)? {
+            return Ok(());
+        }
+        self.inner
             .sign_commit(checksum, key.key_id, Some(homedir), gio::Cancellable::NONE)
-        {
-            Ok(()) => Ok(()),
-            Err(e) if e.matches(gio::IOErrorEnum::Exists) => Ok(()),
-            Err(e) => Err(gerr(e))
-                .with_context(|| format!("signing commit {checksum} with {}", key.describe())),
+            .map_err(gerr)
+            .with_context(|| format!("signing commit {checksum} with {}", key.describe()))
+    }
+
+    /// Whether a GPG signature on the commit verifies with `public_key` alone (an empty
+    /// keyring directory keeps the system's trusted keys out of it).
+    pub fn gpg_signed_by(&self, checksum: &str, public_key: &[u8]) -> Result<bool> {
+        let sigs = self.detached_signatures(checksum, GPG_METADATA_KEY)?;
+        if sigs.is_empty() {
+            return Ok(false);
+        }
+        let dir = tempfile::tempdir().context("creating a temporary keyring directory")?;
+        let keyring = dir.path().join("key.gpg");
+        std::fs::write(&keyring, public_key)
+            .with_context(|| format!("writing {}", keyring.display()))?;
+        let empty = dir.path().join("none");
+        std::fs::create_dir(&empty).with_context(|| format!("creating {}", empty.display()))?;
+        match self.inner.verify_commit_ext(
+            checksum,
+            Some(&gio::File::for_path(&empty)),
+            Some(&gio::File::for_path(&keyring)),
+            gio::Cancellable::NONE,
+        ) {
+            Ok(result) => Ok(result.count_valid() > 0),
+            Err(_) => Ok(false),
         }
     }
 

@@ -103,19 +103,22 @@ impl Repo {
     /// letting libostree judge them: the caller verifies, then pins the pull to what it read.
     pub fn fetch_remote_summary(&self, remote: &str) -> Result<FetchedSummary> {
         use ostree::glib::translate::{FromGlibPtrFull, ToGlibPtr};
-        let name: *const std::os::raw::c_char = remote.to_glib_none().0;
+        // Each stash owns what its pointer points at: keep them alive across the call.
+        let name = remote.to_glib_none();
         let mut summary: *mut glib::ffi::GBytes = std::ptr::null_mut();
         let mut sigs: *mut glib::ffi::GBytes = std::ptr::null_mut();
         let mut error: *mut glib::ffi::GError = std::ptr::null_mut();
         let options = glib::VariantDict::new(None).end();
+        let options_ptr = options.to_glib_none();
+        let repo_ptr = self.inner.to_glib_none();
         // The generated binding assumes both GBytes are set, but libostree leaves the
         // signatures NULL when the server has no summary.sig; hence the direct call.
         #[allow(unsafe_code)]
         let ok = unsafe {
             ostree::ffi::ostree_repo_remote_fetch_summary_with_options(
-                self.inner.to_glib_none().0,
-                name,
-                options.to_glib_none().0,
+                repo_ptr.0,
+                name.0,
+                options_ptr.0,
                 &mut summary,
                 &mut sigs,
                 std::ptr::null_mut(),
