@@ -287,3 +287,73 @@ fn gpg_and_ed25519_side_by_side_and_the_stock_client_checks_gpg() {
     );
     drop(nginx);
 }
+
+/// A remote config that requires GPG: `init` imports the published key into the remote's
+/// keyring, libostree then checks GPG on every pull, and a head signed with ed25519 only is
+/// refused while the machine stays as it was.
+#[test]
+fn a_device_told_to_require_gpg_requires_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (build, public, sysroot) = (t.join("build"), t.join("public"), t.join("sysroot"));
+    let mxos_gpg = GpgHome::new("mxos");
+    compose(&["keygen", &s(&t.join("mxos"))]);
+    let key = t.join("mxos.secret");
+    fs::create_dir_all(&public).unwrap();
+    let nginx = mxos_tests::Nginx::serve(&public).unwrap();
+    let url = nginx.url();
+    let gpg_args = [
+        "--gpg-sign",
+        mxos_gpg.fingerprint.as_str(),
+        "--gpg-homedir",
+        &s(mxos_gpg.path()),
+    ];
+    let c1 = tiny_os_commit(&build, REF, "10.1", "2026-12-01 00:00:00 +0000");
+    compose(&["sign", "--repo", &s(&build), REF, "--key", &s(&key)]);
+    publish(&build, &public, &key, &url, &gpg_args);
+    update(
+        &sysroot,
+        &[
+            "init",
+            "--remote-conf",
+            &s(&public.join("mxos.conf")),
+            "--ref",
+            REF,
+        ],
+    );
+    let repo = s(&sysroot.join("ostree/repo"));
+    assert_eq!(
+        ostree(&[
+            "--repo",
+            &repo,
+            "config",
+            "get",
+            "remote \"mxos\".gpg-verify"
+        ]),
+        "true\n"
+    );
+    let keys = ostree(&["--repo", &repo, "remote", "gpg-list-keys", "mxos"]);
+    assert!(keys.contains(&mxos_gpg.fingerprint), "{keys}");
+    update(&sysroot, &["upgrade"]);
+    assert_eq!(deployments(&sysroot), vec![c1.clone()]);
+
+    // v2 signed with ed25519 only, published without GPG: this machine still requires it.
+    let c2 = tiny_os_commit(&build, REF, "10.2", "2026-12-02 00:00:00 +0000");
+    compose(&["sign", "--repo", &s(&build), REF, "--key", &s(&key)]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    publish(&build, &public, &key, &url, &[]);
+    let err = update_fails(&sysroot, &["upgrade"]);
+    assert!(
+        err.starts_with("error: checking the remote for a new version\n  caused by: fetching the summary of remote `mxos`\n  caused by: GPG verification enabled, but no signatures found"),
+        "{err}"
+    );
+    assert_eq!(deployments(&sysroot), vec![c1.clone()]);
+
+    // Published with GPG again: taken.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    publish(&build, &public, &key, &url, &gpg_args);
+    let msg = update(&sysroot, &["upgrade"]);
+    assert!(msg.starts_with("Update 10.2 ("), "{msg}");
+    assert_eq!(deployments(&sysroot), vec![c2, c1]);
+    drop(nginx);
+}

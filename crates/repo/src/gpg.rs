@@ -121,10 +121,34 @@ impl Repo {
     /// Imports public keys (armored or binary) into the keyring libostree keeps for
     /// `remote`; returns how many were imported.
     pub fn remote_gpg_import(&self, remote: &str, keys: &[u8]) -> Result<u32> {
+        use ostree::glib::translate::{FromGlibPtrFull, ToGlibPtr};
         let stream = gio::MemoryInputStream::from_bytes(&glib::Bytes::from(keys));
-        self.inner
-            .remote_gpg_import(remote, Some(&stream), &[], gio::Cancellable::NONE)
-            .map_err(gerr)
-            .with_context(|| format!("importing GPG keys for remote `{remote}`"))
+        let repo = self.inner.to_glib_none();
+        let name = remote.to_glib_none();
+        let source: ostree::glib::translate::Stash<'_, *mut gio::ffi::GInputStream, _> =
+            ostree::prelude::Cast::upcast_ref::<gio::InputStream>(&stream).to_glib_none();
+        let mut imported: std::os::raw::c_uint = 0;
+        let mut error: *mut glib::ffi::GError = std::ptr::null_mut();
+        // The binding passes an empty key list as a non-NULL array, which libostree reads as
+        // "import none of them"; NULL means every key in the stream.
+        #[allow(unsafe_code)]
+        let ok = unsafe {
+            ostree::ffi::ostree_repo_remote_gpg_import(
+                repo.0,
+                name.0,
+                source.0,
+                std::ptr::null(),
+                &mut imported,
+                std::ptr::null_mut(),
+                &mut error,
+            )
+        };
+        if ok == glib::ffi::GFALSE {
+            #[allow(unsafe_code)]
+            let e = unsafe { glib::Error::from_glib_full(error) };
+            return Err(gerr(e))
+                .with_context(|| format!("importing GPG keys for remote `{remote}`"));
+        }
+        Ok(imported)
     }
 }
