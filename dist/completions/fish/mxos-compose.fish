@@ -32,7 +32,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s V -l version 
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "tree" -d 'Compose a treefile into a commit on its ref'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "keygen" -d 'Create an ed25519 key pair: BASE.secret and BASE.pub'
-complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository'
+complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository, with ed25519 and/or GPG'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "verify" -d 'Verify a commit\'s ed25519 signature against trusted public keys'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "fleet" -d 'Steer machines: channels, rollouts, pause, fleet rollback'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "disk" -d 'Write a bootable disk image (raw or qcow2) of a commit'
@@ -73,7 +73,9 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s q -
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l repo -r -F
-complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l key -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l key -d 'ed25519 secret key (ostree\'s format)' -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l gpg-key-id -d 'Also (or only) sign with this GPG key, through libostree' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l gpg-homedir -d 'GnuPG home directory holding the GPG secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -189,6 +191,9 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l ur
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l ref -d 'Refs to publish (default: all composed refs)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l remote-name -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l deltas -d 'Static deltas from each of the previous N published commits of a ref to its new head (0: none)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l summary-valid-days -d 'Days devices accept the summary (`ostree.summary.expires`); 0 makes it expired at once, which withdraws the repo from devices' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l gpg-sign -d 'Also sign the published heads and the summary with this GPG key (libostree\'s gpgme signatures, beside the ed25519 ones); the remote config then requires GPG' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l delta-from-scratch -d 'Also a from-scratch delta for first installs (slow on large trees)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s q -l quiet -d 'Only warnings and errors'
@@ -213,7 +218,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s h -l
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "tree" -d 'Compose a treefile into a commit on its ref'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "keygen" -d 'Create an ed25519 key pair: BASE.secret and BASE.pub'
-complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository, with ed25519 and/or GPG'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "verify" -d 'Verify a commit\'s ed25519 signature against trusted public keys'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "fleet" -d 'Steer machines: channels, rollouts, pause, fleet rollback'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "disk" -d 'Write a bootable disk image (raw or qcow2) of a commit'
