@@ -187,6 +187,12 @@ enum Command {
         keep_younger_than: Option<u64>,
         #[arg(long)]
         sign_key: PathBuf,
+        /// Also GPG-sign the re-listed summary (a repo published with `--gpg-sign`).
+        #[arg(long, value_name = "ID", requires = "gpg_homedir")]
+        gpg_sign: Option<String>,
+        /// GnuPG home directory holding the --gpg-sign secret key.
+        #[arg(long, value_name = "DIR", requires = "gpg_sign")]
+        gpg_homedir: Option<PathBuf>,
     },
 }
 
@@ -497,6 +503,8 @@ fn run(cli: Cli) -> Result<()> {
             keep,
             keep_younger_than,
             sign_key,
+            gpg_sign,
+            gpg_homedir,
         } => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -508,6 +516,9 @@ fn run(cli: Cli) -> Result<()> {
                 keep_younger_than_days: keep_younger_than,
                 sign_key,
                 now,
+                gpg: gpg_sign
+                    .zip(gpg_homedir)
+                    .map(|(key_id, homedir)| mxos_publish::summary::GpgSigner { key_id, homedir }),
             })?;
             for c in &report.commits_deleted {
                 println!("deleted commit {c}");

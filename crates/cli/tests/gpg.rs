@@ -354,6 +354,48 @@ fn a_device_told_to_require_gpg_requires_it() {
     publish(&build, &public, &key, &url, &gpg_args);
     let msg = update(&sysroot, &["upgrade"]);
     assert!(msg.starts_with("Update 10.2 ("), "{msg}");
-    assert_eq!(deployments(&sysroot), vec![c2, c1]);
+    assert_eq!(deployments(&sysroot), vec![c2.clone(), c1]);
+
+    // Fleet manifests and prune re-sign the summary: with --gpg-sign both kinds stay, and the
+    // manifest's commit carries GPG too, so a stock GPG-checking client pulls it.
+    let public_arg = s(&public);
+    let signing = [
+        "--public",
+        &public_arg,
+        "--sign-key",
+        &s(&key),
+        "--gpg-sign",
+        &mxos_gpg.fingerprint,
+        "--gpg-homedir",
+        &s(mxos_gpg.path()),
+    ];
+    let mut promote = vec!["fleet", "promote", "escuelas", "--to", REF, "--ref", REF];
+    promote.extend_from_slice(&signing);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    compose(&promote);
+    let mut prune = vec!["prune", "--keep", "1"];
+    prune.extend_from_slice(&signing[2..]);
+    prune.extend_from_slice(&["--public", &public_arg]);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    compose(&prune);
+    let sig = fs::read(public.join("summary.sig")).unwrap();
+    assert_eq!(
+        (
+            mxos_repo::decode_signature_file(&sig, "ostree.gpgsigs").len(),
+            mxos_repo::decode_signature_file(&sig, "ostree.sign.ed25519").len()
+        ),
+        (1, 1)
+    );
+    let stock = client(&t.join("stock"), &url, &public.join("mxos.gpg"));
+    ostree(&["--repo", &stock, "pull", "mxos", REF, "mxos/fleet/escuelas"]);
+    assert_eq!(
+        ostree(&["--repo", &stock, "rev-parse", &format!("mxos:{REF}")]).trim(),
+        c2
+    );
+    // The device still takes the re-signed summary.
+    assert_eq!(
+        update(&sysroot, &["upgrade"]),
+        "The system is up to date (10.2).\n"
+    );
     drop(nginx);
 }

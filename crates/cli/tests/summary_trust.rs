@@ -1,6 +1,7 @@
 //! The device checks the remote's summary itself before believing it: `summary.sig` by a
 //! trusted ed25519 key, not older than the last summary it accepted, not past
-//! `ostree.summary.expires`. Each refusal is checked on `upgrade`, `check` and `run`, and
+//! `ostree.summary.expires`. Each refusal is checked on `upgrade`, `check`, `download` and
+//! `run`, and
 //! leaves the machine as it was (deployments, followed ref, agent state).
 
 mod common;
@@ -79,7 +80,7 @@ fn made(summary: &[u8]) -> String {
     mxos_fleet::utc(info.last_modified.unwrap() as i64)
 }
 
-/// `upgrade`, `check` and `run` all refuse with `expected` (the error lines, English) and
+/// `upgrade`, `check`, `download` and `run` all refuse with `expected` (the error lines, English) and
 /// change nothing.
 fn refused_everywhere(sysroot: &Path, expected: &str) {
     let before = machine(sysroot);

@@ -15,6 +15,8 @@ use mxos_fleet::{FleetManifest, RebootWindow, Release, Rollout};
 use mxos_repo::{LayerCommit, MetaValue, Repo, RepoMode};
 use mxos_sign::SecretKey;
 
+pub use crate::summary::GpgSigner;
+
 pub use mxos_fleet::published::{fleet_ref, KEY_MANIFEST, KEY_SIGNATURE};
 
 /// A manifest as found in a published repo.
@@ -45,13 +47,18 @@ pub fn read(repo: &Repo, channel: &str) -> Result<Option<Published>> {
     }))
 }
 
-/// Signs and publishes `manifest`: a new commit on its fleet ref, the JSON copies, and a
-/// re-signed summary.
+/// Signs and publishes `manifest`: a new commit on its fleet ref (GPG-signed too with
+/// `gpg`, for devices whose remote requires GPG), the JSON copies, and a re-signed summary.
 pub fn publish_manifest(
     public_dir: &Path,
     manifest: &FleetManifest,
     key: &SecretKey,
+    gpg: Option<&GpgSigner>,
 ) -> Result<String> {
+    if let Some(g) = gpg {
+        // Checked before anything is written.
+        g.export_public()?;
+    }
     manifest.validate()?;
     let json = manifest.to_json();
     let sig = mxos_fleet::sign(&json, key);
@@ -76,6 +83,9 @@ pub fn publish_manifest(
         metadata: &metadata,
         timestamp: manifest.issued.max(0) as u64,
     })?;
+    if let Some(g) = gpg {
+        g.sign_commit(&repo, &commit)?;
+    }
     let files = public_dir.join("fleet").join(&manifest.channel);
     std::fs::create_dir_all(files.parent().unwrap_or(public_dir))?;
     write_atomic(&with_ext(&files, "json"), &json)?;
@@ -86,7 +96,7 @@ pub fn publish_manifest(
     // The manifest's issue time is the admin's clock at this publish.
     let validity = crate::summary::current_validity(&repo);
     let issued = manifest.issued.max(0) as u64;
-    crate::summary::seal(&repo, public_dir, key, issued + validity, None)?;
+    crate::summary::seal(&repo, public_dir, key, issued + validity, gpg)?;
     Ok(commit)
 }
 
@@ -119,7 +129,7 @@ pub struct Promote {
 }
 
 /// Points the channel at a published, signed commit (serial + 1).
-pub fn promote(req: &Promote, key: &SecretKey) -> Result<FleetManifest> {
+pub fn promote(req: &Promote, key: &SecretKey, gpg: Option<&GpgSigner>) -> Result<FleetManifest> {
     let public = Repo::open(&req.public_dir)?;
     let previous = read(&public, &req.channel)?.map(|p| p.manifest);
     let reference = match (&req.reference, &previous) {
@@ -146,7 +156,7 @@ pub fn promote(req: &Promote, key: &SecretKey) -> Result<FleetManifest> {
     if let Some(tz) = &req.time_zone {
         m.time_zone = tz.clone();
     }
-    publish_manifest(&req.public_dir, &m, key)?;
+    publish_manifest(&req.public_dir, &m, key, gpg)?;
     Ok(m)
 }
 
@@ -156,6 +166,7 @@ pub fn set_paused(
     channel: &str,
     paused: bool,
     key: &SecretKey,
+    gpg: Option<&GpgSigner>,
     now: i64,
     valid_days: u32,
 ) -> Result<FleetManifest> {
@@ -178,7 +189,7 @@ pub fn set_paused(
     );
     m.rollout = previous.rollout.clone();
     m.paused = paused;
-    publish_manifest(public_dir, &m, key)?;
+    publish_manifest(public_dir, &m, key, gpg)?;
     Ok(m)
 }
 
@@ -199,6 +210,7 @@ pub fn rollback(
     channel: &str,
     to: Option<&str>,
     key: &SecretKey,
+    gpg: Option<&GpgSigner>,
     now: i64,
     valid_days: u32,
 ) -> Result<RolledBack> {
@@ -251,6 +263,9 @@ pub fn rollback(
         timestamp,
     )?;
     mxos_sign::sign_commit(&build, &commit, key)?;
+    if let Some(g) = gpg {
+        g.sign_commit(&build, &commit)?;
+    }
     public.pull_local(&build, std::slice::from_ref(&reference))?;
     let target = release(&public, &commit, key)?;
     let m = base(
@@ -261,7 +276,7 @@ pub fn rollback(
         now,
         valid_days,
     );
-    publish_manifest(public_dir, &m, key)?;
+    publish_manifest(public_dir, &m, key, gpg)?;
     Ok(RolledBack {
         manifest: m,
         commit,

@@ -62,6 +62,14 @@ impl GpgSigner {
     }
 }
 
+impl GpgSigner {
+    /// GPG-signs one commit (once: a signature by this key already there stays alone).
+    pub fn sign_commit(&self, repo: &Repo, checksum: &str) -> Result<()> {
+        let public_key = self.export_public()?;
+        repo.gpg_sign_commit(checksum, &self.key(), &public_key)
+    }
+}
+
 /// When a summary written at `now` with a validity of `days` expires. 0 days means at once:
 /// a summary devices must refuse from the moment it is published (to withdraw a repo, and
 /// to test that devices do).

@@ -110,6 +110,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -117,6 +119,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -124,6 +128,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -133,6 +139,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -211,6 +219,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l publ
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep -d 'Keep this many commits of each ref, the head included' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep-younger-than -d 'Keep commits younger than this many days' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l sign-key -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l gpg-sign -d 'Also GPG-sign the re-listed summary (a repo published with `--gpg-sign`)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
