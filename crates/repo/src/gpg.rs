@@ -103,21 +103,6 @@ impl Repo {
             })
     }
 
-    /// Checks the commit's GPG signatures against the keyring libostree keeps for `remote`;
-    /// returns how many verified.
-    pub fn gpg_verify_commit_for_remote(&self, checksum: &str, remote: &str) -> Result<u32> {
-        let result = self
-            .inner
-            .verify_commit_for_remote(checksum, remote, gio::Cancellable::NONE)
-            .map_err(gerr)
-            .with_context(|| format!("checking the GPG signatures of {checksum}"))?;
-        result
-            .require_valid_signature()
-            .map_err(gerr)
-            .with_context(|| format!("checking the GPG signatures of {checksum}"))?;
-        Ok(result.count_valid())
-    }
-
     /// Imports public keys (armored or binary) into the keyring libostree keeps for
     /// `remote`; returns how many were imported.
     pub fn remote_gpg_import(&self, remote: &str, keys: &[u8]) -> Result<u32> {
