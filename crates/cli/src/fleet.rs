@@ -164,8 +164,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                     valid_days: signing.valid_days,
                     now,
                 },
-                &key,
-                gpg.as_ref(),
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: gpg.as_ref(),
+                },
             )?;
             print!("{}", describe(&m, now));
         }
@@ -175,8 +177,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 &signing.public,
                 &channel,
                 true,
-                &key,
-                signing.gpg().as_ref(),
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: signing.gpg().as_ref(),
+                },
                 now(),
                 signing.valid_days,
             )?;
@@ -188,8 +192,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 &signing.public,
                 &channel,
                 false,
-                &key,
-                signing.gpg().as_ref(),
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: signing.gpg().as_ref(),
+                },
                 now(),
                 signing.valid_days,
             )?;
@@ -207,8 +213,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 &signing.public,
                 &channel,
                 to.as_deref(),
-                &key,
-                signing.gpg().as_ref(),
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: signing.gpg().as_ref(),
+                },
                 now(),
                 signing.valid_days,
             )?;

@@ -17,6 +17,13 @@ use mxos_sign::SecretKey;
 
 pub use crate::summary::GpgSigner;
 
+/// The keys a fleet operation signs with: ed25519 always, GPG too on a repo published with it.
+#[derive(Clone, Copy)]
+pub struct Keys<'a> {
+    pub ed25519: &'a SecretKey,
+    pub gpg: Option<&'a GpgSigner>,
+}
+
 pub use mxos_fleet::published::{fleet_ref, KEY_MANIFEST, KEY_SIGNATURE};
 
 /// A manifest as found in a published repo.
@@ -49,12 +56,8 @@ pub fn read(repo: &Repo, channel: &str) -> Result<Option<Published>> {
 
 /// Signs and publishes `manifest`: a new commit on its fleet ref (GPG-signed too with
 /// `gpg`, for devices whose remote requires GPG), the JSON copies, and a re-signed summary.
-pub fn publish_manifest(
-    public_dir: &Path,
-    manifest: &FleetManifest,
-    key: &SecretKey,
-    gpg: Option<&GpgSigner>,
-) -> Result<String> {
+pub fn publish_manifest(public_dir: &Path, manifest: &FleetManifest, keys: Keys) -> Result<String> {
+    let (key, gpg) = (keys.ed25519, keys.gpg);
     if let Some(g) = gpg {
         // Checked before anything is written.
         g.export_public()?;
@@ -129,7 +132,8 @@ pub struct Promote {
 }
 
 /// Points the channel at a published, signed commit (serial + 1).
-pub fn promote(req: &Promote, key: &SecretKey, gpg: Option<&GpgSigner>) -> Result<FleetManifest> {
+pub fn promote(req: &Promote, keys: Keys) -> Result<FleetManifest> {
+    let key = keys.ed25519;
     let public = Repo::open(&req.public_dir)?;
     let previous = read(&public, &req.channel)?.map(|p| p.manifest);
     let reference = match (&req.reference, &previous) {
@@ -156,7 +160,7 @@ pub fn promote(req: &Promote, key: &SecretKey, gpg: Option<&GpgSigner>) -> Resul
     if let Some(tz) = &req.time_zone {
         m.time_zone = tz.clone();
     }
-    publish_manifest(&req.public_dir, &m, key, gpg)?;
+    publish_manifest(&req.public_dir, &m, keys)?;
     Ok(m)
 }
 
@@ -165,8 +169,7 @@ pub fn set_paused(
     public_dir: &Path,
     channel: &str,
     paused: bool,
-    key: &SecretKey,
-    gpg: Option<&GpgSigner>,
+    keys: Keys,
     now: i64,
     valid_days: u32,
 ) -> Result<FleetManifest> {
@@ -189,7 +192,7 @@ pub fn set_paused(
     );
     m.rollout = previous.rollout.clone();
     m.paused = paused;
-    publish_manifest(public_dir, &m, key, gpg)?;
+    publish_manifest(public_dir, &m, keys)?;
     Ok(m)
 }
 
@@ -209,11 +212,11 @@ pub fn rollback(
     public_dir: &Path,
     channel: &str,
     to: Option<&str>,
-    key: &SecretKey,
-    gpg: Option<&GpgSigner>,
+    keys: Keys,
     now: i64,
     valid_days: u32,
 ) -> Result<RolledBack> {
+    let (key, gpg) = (keys.ed25519, keys.gpg);
     let public = Repo::open(public_dir)?;
     let current = read(&public, channel)?.with_context(|| {
         format!(
@@ -276,7 +279,7 @@ pub fn rollback(
         now,
         valid_days,
     );
-    publish_manifest(public_dir, &m, key, gpg)?;
+    publish_manifest(public_dir, &m, keys)?;
     Ok(RolledBack {
         manifest: m,
         commit,
