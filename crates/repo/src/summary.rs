@@ -145,3 +145,34 @@ impl Repo {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_refs_dates_and_refuses_what_is_not_a_summary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = Repo::open_or_create(&tmp.path().join("r"), crate::RepoMode::Archive).unwrap();
+        std::fs::create_dir_all(tmp.path().join("t/usr")).unwrap();
+        let commit = repo
+            .commit_layer(&crate::LayerCommit {
+                reference: "mxos/t",
+                parent: None,
+                dir: &tmp.path().join("t"),
+                metadata: &BTreeMap::new(),
+                timestamp: 1,
+            })
+            .unwrap();
+        repo.regenerate_summary_expiring(Some(4_000_000_000))
+            .unwrap();
+        let info = repo.summary_info().unwrap();
+        assert_eq!(info.refs.get("mxos/t"), Some(&commit));
+        assert_eq!(info.expires, Some(4_000_000_000));
+        assert!(info.last_modified.is_some_and(|m| m > 1_700_000_000));
+        assert_eq!(
+            parse_summary(b"<html>404</html>").unwrap_err().to_string(),
+            "not an OSTree summary (the data is not a normal-form (a(s(taya{sv}))a{sv}))"
+        );
+    }
+}
