@@ -76,6 +76,10 @@ const PACKAGES: &[(&str, &str)] = &[
         "dpkg-shlibdeps and dpkg-scanpackages for the tools' .deb packages",
     ),
     ("binutils", "strip for the packaged binaries"),
+    (
+        "gnupg",
+        "gpg: exports the GPG public key publish puts beside the repo; throw-away keys in tests",
+    ),
 ];
 
 /// From bookworm-backports: the machine's qemu-utils 10 comes from there, and bookworm's

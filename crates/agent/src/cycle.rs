@@ -71,7 +71,7 @@ fn machine_id(root: &Path) -> Result<String> {
 pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Result<Found> {
     let Some(channel) = settings.channel.as_deref() else {
         let before = device.repo.resolve(&device.refspec)?;
-        let head = device.fetch_commit_object(&device.reference, None)?;
+        let head = device.fetch_commit_object(&device.reference, None, now)?;
         if device.current.as_ref().is_some_and(|c| c.checksum == head) {
             return Ok(Found::UpToDate);
         }
@@ -88,7 +88,7 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
         });
     };
     let fleet_ref = mxos_fleet::published::fleet_ref(channel);
-    let manifest_commit = device.fetch_commit_object(&fleet_ref, None)?;
+    let manifest_commit = device.fetch_commit_object(&fleet_ref, None, now)?;
     let info = device.repo.commit_info(&manifest_commit)?;
     let json = info
         .string(mxos_fleet::published::KEY_MANIFEST)
@@ -160,7 +160,7 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
         )),
         Decision::Update { to, .. } => {
             let before = device.repo.resolve(&device.refspec)?;
-            device.fetch_commit_object(&manifest.reference, Some(&to.commit))?;
+            device.fetch_commit_object(&manifest.reference, Some(&to.commit), now)?;
             if let Err(e) = device.verify(&to.commit, before.as_deref()) {
                 return Ok(Found::Blocked(format!(
                     "{}: {e:#}",

@@ -12,6 +12,7 @@ pub mod machine;
 pub mod remote_conf;
 pub mod state;
 pub mod status;
+pub mod summary_trust;
 mod update;
 
 pub use update::{

@@ -11,12 +11,19 @@ pub struct RemoteConf {
     pub url: String,
     /// base64 ed25519 public keys (`verification-ed25519-key`).
     pub ed25519_keys: Vec<String>,
+    /// `gpg-verify=true`: commits and the summary must also carry a GPG signature by the key
+    /// in `gpg_key_file`.
+    pub gpg_verify: bool,
+    /// `mxos-gpg-key=`: the GPG public key file, relative to the config's own directory.
+    pub gpg_key_file: Option<String>,
 }
 
 pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
     let mut name = None;
     let mut url = None;
     let mut keys = Vec::new();
+    let mut gpg_verify = false;
+    let mut gpg_key_file = None;
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -59,6 +66,8 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
         match k.trim() {
             "url" => url = Some(v.trim().to_owned()),
             "verification-ed25519-key" => keys.push(v.trim().to_owned()),
+            "gpg-verify" => gpg_verify = v.trim() == "true",
+            "mxos-gpg-key" => gpg_key_file = Some(v.trim().to_owned()),
             _ => {}
         }
     }
@@ -67,10 +76,19 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
     if keys.is_empty() {
         refuse!("remote-conf-no-key", source = source, remote = &name);
     }
+    if gpg_verify && gpg_key_file.is_none() {
+        refuse!(
+            "remote-conf-gpg-key-missing",
+            source = source,
+            remote = &name
+        );
+    }
     Ok(RemoteConf {
         name,
         url,
         ed25519_keys: keys,
+        gpg_verify,
+        gpg_key_file,
     })
 }
 
@@ -90,8 +108,23 @@ mod tests {
             RemoteConf {
                 name: "mxos".into(),
                 url: "http://127.0.0.1:8080".into(),
-                ed25519_keys: vec!["AAAA".into()]
+                ed25519_keys: vec!["AAAA".into()],
+                gpg_verify: false,
+                gpg_key_file: None,
             }
+        );
+        let conf = parse(
+            "[remote \"mxos\"]\nurl=http://h\ngpg-verify=true\ngpg-verify-summary=true\nmxos-gpg-key=mxos.gpg\nverification-ed25519-key=AAAA\n",
+            "mxos.conf",
+        )
+        .unwrap();
+        assert!(conf.gpg_verify);
+        assert_eq!(conf.gpg_key_file.as_deref(), Some("mxos.gpg"));
+        assert_eq!(
+            parse("[remote \"m\"]\nurl=x\ngpg-verify=true\nverification-ed25519-key=A\n", "f.conf")
+                .unwrap_err()
+                .to_string(),
+            "f.conf: remote `m` requires GPG (gpg-verify=true) but names no key file (`mxos-gpg-key=`)"
         );
     }
 

@@ -1,5 +1,5 @@
 //! What the agent remembers between runs, in the stateroot's `/var/lib/mxos-update/`:
-//! the state machine's state, the highest manifest serial seen (replay protection), and the
+//! the state machine's state, the highest manifest serial and the newest summary seen (replay protection), and the
 //! deployment whose health is still to be checked.
 
 use std::path::{Path, PathBuf};
@@ -17,6 +17,10 @@ pub struct AgentState {
     pub highest_serial: Option<u64>,
     /// Commit deployed by us and not yet confirmed healthy after booting it.
     pub pending_health: Option<String>,
+    /// `ostree.summary.last-modified` of the newest remote summary accepted: an older one
+    /// is a replay. Absent in state files written before summaries were checked.
+    #[serde(default)]
+    pub summary_last_modified: Option<u64>,
 }
 
 impl Default for AgentState {
@@ -25,6 +29,7 @@ impl Default for AgentState {
             machine: State::Idle,
             highest_serial: None,
             pending_health: None,
+            summary_last_modified: None,
         }
     }
 }

@@ -2,8 +2,9 @@
 //! (the ref's head, or the commit a signed fleet manifest names for this machine), verify it,
 //! download exactly that commit, deploy it, roll back.
 //!
-//! The order is the security argument: fetch only the commit object, check its signature,
-//! then fetch exactly that commit's tree, then deploy it. A refused commit leaves the
+//! The order is the security argument: check the remote's signed summary (fresh, not
+//! replayed), fetch only the commit object it names, check its signature, then fetch
+//! exactly that commit's tree, then deploy it. A refused commit leaves the
 //! deployments and the followed ref as they were.
 
 use std::path::{Path, PathBuf};
@@ -13,7 +14,7 @@ use mxos_repo::{Deployment, PullOptions, Repo, Sysroot};
 use mxos_sign::PublicKey;
 
 use crate::remote_conf::RemoteConf;
-use crate::{grubenv, refuse, state, t};
+use crate::{grubenv, refuse, state, summary_trust, t};
 
 /// The stateroot MxOS deploys into (`/ostree/deploy/mxos`).
 pub const STATEROOT: &str = "mxos";
@@ -23,6 +24,8 @@ pub struct InitRequest<'a> {
     pub remote: &'a RemoteConf,
     /// The ref to follow on that remote, e.g. `mxos/10/x86_64/demo`.
     pub reference: &'a str,
+    /// The GPG public key the remote config names (`mxos-gpg-key`), read by the caller.
+    pub gpg_key: Option<(&'a Path, &'a [u8])>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,7 +58,14 @@ pub fn init(req: &InitRequest) -> Result<String> {
         PublicKey::from_base64(k).context(t!("remote-conf-key-invalid"))?;
     }
     let repo = sysroot.repo();
-    let mut options: Vec<(&str, &str)> = vec![("gpg-verify", "false")];
+    // GPG is libostree's own: with gpg-verify it checks commits and summaries on every pull
+    // against the keyring imported below.
+    let gpg = if req.remote.gpg_verify {
+        "true"
+    } else {
+        "false"
+    };
+    let mut options: Vec<(&str, &str)> = vec![("gpg-verify", gpg), ("gpg-verify-summary", gpg)];
     // libostree on Debian 12 (2022.7) has no ed25519 support, so mxos-update verifies the
     // signature itself before deploying; the key stays under libostree's own option name.
     options.push(("sign-verify", "false"));
@@ -63,6 +73,16 @@ pub fn init(req: &InitRequest) -> Result<String> {
         options.push(("verification-ed25519-key", k));
     }
     repo.set_remote(&req.remote.name, &req.remote.url, &options)?;
+    if let (true, Some((path, key))) = (req.remote.gpg_verify, req.gpg_key) {
+        repo.remote_gpg_import(&req.remote.name, key)
+            .with_context(|| {
+                t!(
+                    "importing-gpg-key",
+                    path = path.display(),
+                    remote = &req.remote.name
+                )
+            })?;
+    }
     let refspec = format!("{}:{}", req.remote.name, req.reference);
     let file = following_file(req.sysroot);
     let dir = file.parent().unwrap_or(req.sysroot);
@@ -161,25 +181,81 @@ impl Device {
         state::dir(self.sysroot.path(), STATEROOT)
     }
 
-    /// Fetches only the commit object of `reference` on the remote (its head, or exactly
-    /// `commit`) and returns its checksum; on any failure the local ref is put back.
-    pub fn fetch_commit_object(&self, reference: &str, commit: Option<&str>) -> Result<String> {
+    /// The remote's summary, once this machine has checked it (signature, age, expiry);
+    /// the last-modified time it carries becomes the oldest this machine will accept.
+    pub fn trusted_summary(&self, now: i64) -> Result<mxos_repo::SummaryInfo> {
+        let fetched = self
+            .repo
+            .fetch_remote_summary(&self.remote)
+            .context(t!("checking-remote"))?;
+        let dir = self.state_dir();
+        let mut st = state::load(&dir)?;
+        let info = summary_trust::judge(
+            &self.remote,
+            &fetched,
+            &self.keys,
+            st.summary_last_modified,
+            now,
+        )?;
+        if info.last_modified > st.summary_last_modified {
+            st.summary_last_modified = info.last_modified;
+            state::save(&dir, &st)?;
+        }
+        Ok(info)
+    }
+
+    /// Fetches only the commit object of `reference` on the remote and returns its
+    /// checksum: exactly `commit` when given (a fleet manifest's target), else the commit
+    /// the verified summary names for the ref. On any failure the local ref is put back.
+    pub fn fetch_commit_object(
+        &self,
+        reference: &str,
+        commit: Option<&str>,
+        now: i64,
+    ) -> Result<String> {
+        let summary = self.trusted_summary(now)?;
+        let expected = match commit {
+            Some(c) => c.to_owned(),
+            None => match summary.refs.get(reference) {
+                Some(c) => c.clone(),
+                None => refuse!(
+                    "summary-no-ref",
+                    remote = &self.remote,
+                    reference = reference
+                ),
+            },
+        };
         let refspec = format!("{}:{reference}", self.remote);
         let before = self.repo.resolve(&refspec)?;
         let opts = PullOptions {
             refs: vec![reference.to_owned()],
             commit_only: true,
-            commits: commit.map(|c| vec![c.to_owned()]).unwrap_or_default(),
+            commits: vec![expected.clone()],
             ..Default::default()
         };
         let result = self
             .repo
             .pull(&self.remote, &opts)
-            .and_then(|()| self.repo.require(&refspec));
+            .and_then(|()| self.repo.require(&refspec))
+            .context(t!("checking-remote"))
+            .and_then(|got| {
+                if got == expected {
+                    Ok(got)
+                } else {
+                    Err(t!(
+                        "summary-commit-mismatch",
+                        remote = &self.remote,
+                        reference = reference,
+                        got = &got,
+                        expected = &expected
+                    )
+                    .into())
+                }
+            });
         if result.is_err() {
             self.restore(&refspec, before.as_deref());
         }
-        result.context(t!("checking-remote"))
+        result
     }
 
     fn restore(&self, refspec: &str, to: Option<&str>) {
@@ -254,10 +330,10 @@ impl Device {
 }
 
 /// One-shot update of the followed ref to its head (no fleet manifest).
-pub fn upgrade(sysroot_path: &Path, max_boot_attempts: u8) -> Result<UpgradeOutcome> {
+pub fn upgrade(sysroot_path: &Path, max_boot_attempts: u8, now: i64) -> Result<UpgradeOutcome> {
     let device = Device::open(sysroot_path)?;
     let before = device.repo.resolve(&device.refspec)?;
-    let new = device.fetch_commit_object(&device.reference, None)?;
+    let new = device.fetch_commit_object(&device.reference, None, now)?;
     let new_info = device.repo.commit_info(&new)?;
     if device.current.as_ref().is_some_and(|c| c.checksum == new) {
         return Ok(UpgradeOutcome::UpToDate {

@@ -92,13 +92,20 @@ enum Command {
     Keygen {
         base: PathBuf,
     },
-    /// Sign a commit (ref or checksum) in a repository.
+    /// Sign a commit (ref or checksum) in a repository, with ed25519 and/or GPG.
     Sign {
         #[arg(long)]
         repo: PathBuf,
         rev: String,
-        #[arg(long)]
-        key: PathBuf,
+        /// ed25519 secret key (ostree's format).
+        #[arg(long, required_unless_present = "gpg_key_id")]
+        key: Option<PathBuf>,
+        /// Also (or only) sign with this GPG key, through libostree.
+        #[arg(long, value_name = "ID", requires = "gpg_homedir")]
+        gpg_key_id: Option<String>,
+        /// GnuPG home directory holding the GPG secret key.
+        #[arg(long, value_name = "DIR", requires = "gpg_key_id")]
+        gpg_homedir: Option<PathBuf>,
     },
     /// Verify a commit's ed25519 signature against trusted public keys.
     Verify {
@@ -139,6 +146,17 @@ enum Command {
         /// Also a from-scratch delta for first installs (slow on large trees).
         #[arg(long)]
         delta_from_scratch: bool,
+        /// Days devices accept the summary (`ostree.summary.expires`); 0 makes it expired
+        /// at once, which withdraws the repo from devices.
+        #[arg(long, value_name = "N", default_value_t = mxos_publish::summary::DEFAULT_VALID_DAYS)]
+        summary_valid_days: u32,
+        /// Also sign the published heads and the summary with this GPG key (libostree's
+        /// gpgme signatures, beside the ed25519 ones); the remote config then requires GPG.
+        #[arg(long, value_name = "ID", requires = "gpg_homedir")]
+        gpg_sign: Option<String>,
+        /// GnuPG home directory holding the --gpg-sign secret key.
+        #[arg(long, value_name = "DIR", requires = "gpg_sign")]
+        gpg_homedir: Option<PathBuf>,
     },
     /// Commit a directory as it is (benchmarks and debugging; composes use `tree`).
     #[command(hide = true)]
@@ -172,6 +190,12 @@ enum Command {
         keep_younger_than: Option<u64>,
         #[arg(long)]
         sign_key: PathBuf,
+        /// Also GPG-sign the re-listed summary (a repo published with `--gpg-sign`).
+        #[arg(long, value_name = "ID", requires = "gpg_homedir")]
+        gpg_sign: Option<String>,
+        /// GnuPG home directory holding the --gpg-sign secret key.
+        #[arg(long, value_name = "DIR", requires = "gpg_sign")]
+        gpg_homedir: Option<PathBuf>,
     },
 }
 
@@ -370,11 +394,30 @@ fn run(cli: Cli) -> Result<()> {
                 },
             );
         }
-        Command::Sign { repo, rev, key } => {
+        Command::Sign {
+            repo,
+            rev,
+            key,
+            gpg_key_id,
+            gpg_homedir,
+        } => {
             let repo = Repo::open(&repo)?;
-            let key = mxos_sign::SecretKey::read(&key)?;
-            let checksum = mxos_sign::sign_commit(&repo, &rev, &key)?;
-            println!("signed {checksum} with {}", key.public());
+            let checksum = repo.require(&rev)?;
+            // Read the ed25519 key first: a bad key file must not leave a half-signed commit.
+            let key = key.map(|k| mxos_sign::SecretKey::read(&k)).transpose()?;
+            if let (Some(id), Some(homedir)) = (gpg_key_id, gpg_homedir) {
+                let signer = mxos_publish::summary::GpgSigner {
+                    key_id: id,
+                    homedir,
+                };
+                let public_key = signer.export_public()?;
+                repo.gpg_sign_commit(&checksum, &signer.key(), &public_key)?;
+                println!("signed {checksum} with GPG key {}", signer.key_id);
+            }
+            if let Some(key) = key {
+                mxos_sign::sign_commit(&repo, &checksum, &key)?;
+                println!("signed {checksum} with {}", key.public());
+            }
         }
         Command::Verify { repo, rev, pubkey } => {
             let repo = Repo::open(&repo)?;
@@ -396,6 +439,9 @@ fn run(cli: Cli) -> Result<()> {
             remote_name,
             deltas,
             delta_from_scratch,
+            summary_valid_days,
+            gpg_sign,
+            gpg_homedir,
         } => {
             let report = mxos_publish::publish(&mxos_publish::PublishRequest {
                 build_repo: repo,
@@ -408,6 +454,11 @@ fn run(cli: Cli) -> Result<()> {
                     from_previous: deltas,
                     from_scratch: delta_from_scratch,
                 },
+                summary_valid_days,
+                now: crate::now().max(0) as u64,
+                gpg: gpg_sign
+                    .zip(gpg_homedir)
+                    .map(|(key_id, homedir)| mxos_publish::summary::GpgSigner { key_id, homedir }),
             })?;
             for (r, c) in &report.refs {
                 println!("published {r} = {c}");
@@ -421,6 +472,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("remote config: {}", report.remote_conf.display());
             println!("public key:    {}", report.public_key.display());
+            if let Some(k) = &report.gpg_public_key {
+                println!("GPG key:       {}", k.display());
+            }
         }
         Command::CommitDir {
             dir,
@@ -458,6 +512,8 @@ fn run(cli: Cli) -> Result<()> {
             keep,
             keep_younger_than,
             sign_key,
+            gpg_sign,
+            gpg_homedir,
         } => {
             let now = std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
@@ -469,6 +525,9 @@ fn run(cli: Cli) -> Result<()> {
                 keep_younger_than_days: keep_younger_than,
                 sign_key,
                 now,
+                gpg: gpg_sign
+                    .zip(gpg_homedir)
+                    .map(|(key_id, homedir)| mxos_publish::summary::GpgSigner { key_id, homedir }),
             })?;
             for c in &report.commits_deleted {
                 println!("deleted commit {c}");

@@ -26,6 +26,22 @@ struct Signing {
     /// How long devices accept the new manifest.
     #[arg(long, default_value_t = 30)]
     valid_days: u32,
+    /// Also GPG-sign the manifest's commit and the summary (a repo published with
+    /// `--gpg-sign`, whose devices require GPG).
+    #[arg(long, value_name = "ID", requires = "gpg_homedir")]
+    gpg_sign: Option<String>,
+    /// GnuPG home directory holding the --gpg-sign secret key.
+    #[arg(long, value_name = "DIR", requires = "gpg_sign")]
+    gpg_homedir: Option<PathBuf>,
+}
+
+impl Signing {
+    fn gpg(&self) -> Option<fleet::GpgSigner> {
+        self.gpg_sign
+            .clone()
+            .zip(self.gpg_homedir.clone())
+            .map(|(key_id, homedir)| fleet::GpgSigner { key_id, homedir })
+    }
 }
 
 #[derive(Subcommand)]
@@ -131,6 +147,7 @@ pub fn run(args: FleetArgs) -> Result<()> {
                         .collect::<Result<Vec<_>, _>>()?,
                 )
             };
+            let gpg = signing.gpg();
             let m = fleet::promote(
                 &Promote {
                     public_dir: signing.public,
@@ -147,7 +164,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                     valid_days: signing.valid_days,
                     now,
                 },
-                &key,
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: gpg.as_ref(),
+                },
             )?;
             print!("{}", describe(&m, now));
         }
@@ -157,7 +177,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 &signing.public,
                 &channel,
                 true,
-                &key,
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: signing.gpg().as_ref(),
+                },
                 now(),
                 signing.valid_days,
             )?;
@@ -169,7 +192,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 &signing.public,
                 &channel,
                 false,
-                &key,
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: signing.gpg().as_ref(),
+                },
                 now(),
                 signing.valid_days,
             )?;
@@ -187,7 +213,10 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 &signing.public,
                 &channel,
                 to.as_deref(),
-                &key,
+                fleet::Keys {
+                    ed25519: &key,
+                    gpg: signing.gpg().as_ref(),
+                },
                 now(),
                 signing.valid_days,
             )?;

@@ -279,10 +279,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let text = std::fs::read_to_string(&remote_conf)
                 .with_context(|| t!("reading-file", path = remote_conf.display()))?;
             let remote = mxos_agent::remote_conf::parse(&text, &remote_conf.display().to_string())?;
+            // The GPG key is published beside the config.
+            let gpg_path = remote.gpg_key_file.as_ref().map(|f| {
+                remote_conf
+                    .parent()
+                    .unwrap_or(std::path::Path::new("."))
+                    .join(f)
+            });
+            let gpg_key = match (&gpg_path, remote.gpg_verify) {
+                (Some(p), true) => Some(
+                    std::fs::read(p).with_context(|| t!("reading-gpg-key", path = p.display()))?,
+                ),
+                _ => None,
+            };
             let refspec = mxos_agent::init(&InitRequest {
                 sysroot: &cli.sysroot,
                 remote: &remote,
                 reference: &reference,
+                gpg_key: gpg_path.as_deref().zip(gpg_key.as_deref()),
             })?;
             let message = t!("initialized", refspec = &refspec).to_string();
             emit(
@@ -302,7 +316,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let device = Device::open(&cli.sysroot)?;
             let settings = cycle::settings(&device.root())?;
             drop(device);
-            let report = match mxos_agent::upgrade(&cli.sysroot, settings.max_boot_attempts)? {
+            let report = match mxos_agent::upgrade(&cli.sysroot, settings.max_boot_attempts, now())?
+            {
                 UpgradeOutcome::UpToDate { checksum, version } => DeployReport {
                     outcome: DeployOutcome::UpToDate,
                     message: t!(

@@ -232,7 +232,7 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
         )),
         "{err}"
     );
-    let sneak = |repo: &Path| {
+    let sneak_unsigned = |repo: &Path| {
         ostree(&["--repo", &s(repo), "pull-local", &s(&build), REF]);
         let summary = repo.join("summary");
         let before = fs::metadata(&summary).and_then(|m| m.modified()).ok();
@@ -241,6 +241,34 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
         // the device last fetched it (same size: only a checksum changed) would be answered
         // with 304, and the device would never see the sneaked commit at all.
         mxos_repo::newer_than(&summary, before).unwrap();
+    };
+    // The first line: a summary nobody signed (as `ostree summary -u` leaves it) is refused
+    // before any commit is looked at.
+    sneak_unsigned(&public);
+    let before_sneak = deployments(&sysroot);
+    assert_eq!(
+        update_fails(&sysroot, &["upgrade"]),
+        "error: remote `mxos` has no summary.sig: its list of versions is not signed, so this machine does not use it\n"
+    );
+    assert_eq!(deployments(&sysroot), before_sneak);
+    // The second line, the commit's own signature, for a server whose summary key signs
+    // whatever lands in the repo: re-list and re-sign the summary with the trusted key.
+    let sneak = |repo: &Path| {
+        sneak_unsigned(repo);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let summary = repo.join("summary");
+        let before = fs::metadata(&summary).and_then(|m| m.modified()).ok();
+        let expires = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            + 3600;
+        mxos_repo::Repo::open(repo)
+            .unwrap()
+            .regenerate_summary_expiring(Some(expires))
+            .unwrap();
+        mxos_repo::newer_than(&summary, before).unwrap();
+        mxos_sign::sign_summary(repo, &mxos_sign::SecretKey::read(&key).unwrap()).unwrap();
     };
     sneak(&public);
     let err = update_fails(&sysroot, &["upgrade"]);

@@ -254,11 +254,29 @@ fn twenty_machines_follow_a_channel_through_rollout_and_fleet_rollback() {
         &fleet_ref,
         &older,
     ]);
-    ostree(&["--repo", &s(&public), "summary", "-u"]);
+    // The device refuses an unsigned summary outright (tests/summary_trust.rs); the manifest's
+    // own replay check is the line behind it, for a server whose summary key signs whatever
+    // lands in the repo: re-list the refs, expiring in an hour, and re-sign.
+    let expires = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600;
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    mxos_repo::Repo::open(&public)
+        .unwrap()
+        .regenerate_summary_expiring(Some(expires))
+        .unwrap();
+    mxos_sign::sign_summary(
+        &public,
+        &mxos_sign::SecretKey::read(Path::new(&key)).unwrap(),
+    )
+    .unwrap();
     // The attacker's summary lands in the same second as ours; make HTTP caches see it.
     assert!(std::process::Command::new("touch")
         .args(["-d", "+10 seconds"])
         .arg(public.join("summary"))
+        .arg(public.join("summary.sig"))
         .status()
         .unwrap()
         .success());

@@ -242,10 +242,22 @@ fn populate(
         .arg(&req.repo)
         .arg(commit))
     .context("copying the commit into the image")?;
+    // A remote that requires GPG names its key, published beside the config.
+    let gpg_path = remote
+        .gpg_key_file
+        .as_ref()
+        .map(|f| req.remote_conf.parent().unwrap_or(Path::new(".")).join(f));
+    let gpg_key = match (&gpg_path, remote.gpg_verify) {
+        (Some(p), true) => Some(
+            fs::read(p).with_context(|| format!("reading the remote's GPG key {}", p.display()))?,
+        ),
+        _ => None,
+    };
     mxos_agent::init(&mxos_agent::InitRequest {
         sysroot: mnt,
         remote,
         reference: follow,
+        gpg_key: gpg_path.as_deref().zip(gpg_key.as_deref()),
     })?;
     let refspec = format!("{}:{follow}", remote.name);
     Repo::open(&mnt.join("ostree/repo"))?.set_ref(&refspec, Some(commit))?;

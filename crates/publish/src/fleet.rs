@@ -15,6 +15,15 @@ use mxos_fleet::{FleetManifest, RebootWindow, Release, Rollout};
 use mxos_repo::{LayerCommit, MetaValue, Repo, RepoMode};
 use mxos_sign::SecretKey;
 
+pub use crate::summary::GpgSigner;
+
+/// The keys a fleet operation signs with: ed25519 always, GPG too on a repo published with it.
+#[derive(Clone, Copy)]
+pub struct Keys<'a> {
+    pub ed25519: &'a SecretKey,
+    pub gpg: Option<&'a GpgSigner>,
+}
+
 pub use mxos_fleet::published::{fleet_ref, KEY_MANIFEST, KEY_SIGNATURE};
 
 /// A manifest as found in a published repo.
@@ -45,13 +54,14 @@ pub fn read(repo: &Repo, channel: &str) -> Result<Option<Published>> {
     }))
 }
 
-/// Signs and publishes `manifest`: a new commit on its fleet ref, the JSON copies, and a
-/// re-signed summary.
-pub fn publish_manifest(
-    public_dir: &Path,
-    manifest: &FleetManifest,
-    key: &SecretKey,
-) -> Result<String> {
+/// Signs and publishes `manifest`: a new commit on its fleet ref (GPG-signed too with
+/// `gpg`, for devices whose remote requires GPG), the JSON copies, and a re-signed summary.
+pub fn publish_manifest(public_dir: &Path, manifest: &FleetManifest, keys: Keys) -> Result<String> {
+    let (key, gpg) = (keys.ed25519, keys.gpg);
+    if let Some(g) = gpg {
+        // Checked before anything is written.
+        g.export_public()?;
+    }
     manifest.validate()?;
     let json = manifest.to_json();
     let sig = mxos_fleet::sign(&json, key);
@@ -76,6 +86,9 @@ pub fn publish_manifest(
         metadata: &metadata,
         timestamp: manifest.issued.max(0) as u64,
     })?;
+    if let Some(g) = gpg {
+        g.sign_commit(&repo, &commit)?;
+    }
     let files = public_dir.join("fleet").join(&manifest.channel);
     std::fs::create_dir_all(files.parent().unwrap_or(public_dir))?;
     write_atomic(&with_ext(&files, "json"), &json)?;
@@ -83,8 +96,10 @@ pub fn publish_manifest(
         &with_ext(&files, "json.sig"),
         format!("{}\n", B64.encode(&sig)).as_bytes(),
     )?;
-    repo.regenerate_summary()?;
-    mxos_sign::sign_summary(public_dir, key)?;
+    // The manifest's issue time is the admin's clock at this publish.
+    let validity = crate::summary::current_validity(&repo);
+    let issued = manifest.issued.max(0) as u64;
+    crate::summary::seal(&repo, public_dir, key, issued + validity, gpg)?;
     Ok(commit)
 }
 
@@ -117,7 +132,8 @@ pub struct Promote {
 }
 
 /// Points the channel at a published, signed commit (serial + 1).
-pub fn promote(req: &Promote, key: &SecretKey) -> Result<FleetManifest> {
+pub fn promote(req: &Promote, keys: Keys) -> Result<FleetManifest> {
+    let key = keys.ed25519;
     let public = Repo::open(&req.public_dir)?;
     let previous = read(&public, &req.channel)?.map(|p| p.manifest);
     let reference = match (&req.reference, &previous) {
@@ -144,7 +160,7 @@ pub fn promote(req: &Promote, key: &SecretKey) -> Result<FleetManifest> {
     if let Some(tz) = &req.time_zone {
         m.time_zone = tz.clone();
     }
-    publish_manifest(&req.public_dir, &m, key)?;
+    publish_manifest(&req.public_dir, &m, keys)?;
     Ok(m)
 }
 
@@ -153,7 +169,7 @@ pub fn set_paused(
     public_dir: &Path,
     channel: &str,
     paused: bool,
-    key: &SecretKey,
+    keys: Keys,
     now: i64,
     valid_days: u32,
 ) -> Result<FleetManifest> {
@@ -176,7 +192,7 @@ pub fn set_paused(
     );
     m.rollout = previous.rollout.clone();
     m.paused = paused;
-    publish_manifest(public_dir, &m, key)?;
+    publish_manifest(public_dir, &m, keys)?;
     Ok(m)
 }
 
@@ -196,10 +212,11 @@ pub fn rollback(
     public_dir: &Path,
     channel: &str,
     to: Option<&str>,
-    key: &SecretKey,
+    keys: Keys,
     now: i64,
     valid_days: u32,
 ) -> Result<RolledBack> {
+    let (key, gpg) = (keys.ed25519, keys.gpg);
     let public = Repo::open(public_dir)?;
     let current = read(&public, channel)?.with_context(|| {
         format!(
@@ -249,6 +266,9 @@ pub fn rollback(
         timestamp,
     )?;
     mxos_sign::sign_commit(&build, &commit, key)?;
+    if let Some(g) = gpg {
+        g.sign_commit(&build, &commit)?;
+    }
     public.pull_local(&build, std::slice::from_ref(&reference))?;
     let target = release(&public, &commit, key)?;
     let m = base(
@@ -259,7 +279,7 @@ pub fn rollback(
         now,
         valid_days,
     );
-    publish_manifest(public_dir, &m, key)?;
+    publish_manifest(public_dir, &m, keys)?;
     Ok(RolledBack {
         manifest: m,
         commit,

@@ -25,6 +25,8 @@ pub struct PruneRequest {
     pub sign_key: PathBuf,
     /// Seconds since the epoch that ages are measured from.
     pub now: u64,
+    /// Re-signs the summary with GPG too (a repo published with `--gpg-sign`).
+    pub gpg: Option<crate::summary::GpgSigner>,
 }
 
 #[derive(Debug, Default)]
@@ -96,8 +98,14 @@ pub fn prune(req: &PruneRequest) -> Result<PruneReport> {
             report.deltas_deleted.push(d);
         }
     }
-    repo.regenerate_summary()?;
-    mxos_sign::sign_summary(&req.public_dir, &key)?;
+    let validity = crate::summary::current_validity(&repo);
+    crate::summary::seal(
+        &repo,
+        &req.public_dir,
+        &key,
+        req.now + validity,
+        req.gpg.as_ref(),
+    )?;
 
     for c in &doomed {
         repo.delete_commit(c)?;

@@ -56,6 +56,7 @@ fn commits_older_than_the_cutoff_go_with_their_deltas_and_the_head_stays() {
         keep_younger_than_days: Some(15),
         sign_key: secret.clone(),
         now: T0 + 21 * DAY,
+        gpg: None,
     })
     .unwrap();
     assert_eq!(report.commits_deleted, vec![commits[0].clone()]);
@@ -80,6 +81,7 @@ fn commits_older_than_the_cutoff_go_with_their_deltas_and_the_head_stays() {
         keep_younger_than_days: Some(15),
         sign_key: secret,
         now: T0 + 365 * DAY,
+        gpg: None,
     })
     .unwrap();
     assert_eq!(report.commits_deleted, vec![commits[1].clone()]);

@@ -1,5 +1,5 @@
 //! The one boundary to libostree: repositories, commits, layers, refs, metadata, signatures
-//! in detached metadata, pulls, summaries and sysroot deployments.
+//! in detached metadata, pulls, summaries, GPG through libostree and sysroot deployments.
 //!
 //! Every other crate talks OSTree through the types here, so that libostree's GObject API,
 //! GVariant encodings and version quirks (Debian's libostree 2022.7) stay in one place.
@@ -8,12 +8,14 @@ mod checkout;
 mod commit;
 mod container;
 mod deltas;
+mod gpg;
 mod meta;
 mod parallel;
 mod pull;
 mod repository;
 mod selinux;
 mod signatures;
+mod summary;
 mod sysroot;
 
 pub use checkout::{CommitReport, KnownInodes};
@@ -23,11 +25,13 @@ pub use container::{
     CHANGES_EVERY_BUILD, PROCFS_HINT,
 };
 pub use deltas::StaticDelta;
+pub use gpg::{GpgKey, GPG_METADATA_KEY};
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;
 pub use repository::{newer_than, Repo, RepoMode};
 pub use selinux::{context_path, tree_policy, LabelVersion, Labelling, PolicyId};
-pub use signatures::{decode_signature_file, encode_signature_file};
+pub use signatures::{decode_signature_file, encode_signature_file, replace_in_signature_file};
+pub use summary::{parse_summary, FetchedSummary, SummaryInfo, EXPIRES_KEY, LAST_MODIFIED_KEY};
 pub use sysroot::{Deployment, Sysroot};
 
 pub(crate) fn gerr(e: ostree::glib::Error) -> anyhow::Error {

@@ -159,15 +159,10 @@ impl Repo {
             .with_context(|| format!("touching {}", file.display()))
     }
 
-    /// Regenerates the `summary` file (refs, commit sizes, deltas) as `ostree summary -u` does.
+    /// Regenerates the `summary` file (refs, commit sizes, deltas) as `ostree summary -u` does,
+    /// with no expiry.
     pub fn regenerate_summary(&self) -> Result<()> {
-        let summary = self.path.join("summary");
-        let before = mtime(&summary);
-        self.inner
-            .regenerate_summary(None, gio::Cancellable::NONE)
-            .map_err(gerr)
-            .with_context(|| format!("regenerating summary of {}", self.path.display()))?;
-        newer_than(&summary, before)
+        self.regenerate_summary_expiring(None)
     }
 
     /// Adds or replaces a remote in this repo's config.

@@ -69,8 +69,21 @@ pub fn context_path(path: &str, version: LabelVersion) -> std::borrow::Cow<'_, s
 
 /// A loaded policy. libostree's `SePolicy` is not `Send`: every writer thread loads its own.
 pub(crate) struct Policy {
-    inner: ostree::SePolicy,
+    /// `None` only while dropping.
+    inner: Option<ostree::SePolicy>,
     version: LabelVersion,
+}
+
+/// Loading a policy sets libselinux's process-wide policy root (`selinux_set_policy_root`)
+/// and opening or closing a handle is not safe to race with that (libselinux 3.4 corrupts
+/// its heap): loads and closes take turns; lookups on separate handles run in parallel.
+static LOADING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+impl Drop for Policy {
+    fn drop(&mut self) {
+        let _turn = LOADING.lock();
+        drop(self.inner.take());
+    }
 }
 
 impl Policy {
@@ -84,6 +97,9 @@ impl Policy {
                 l.policy_root.display()
             );
         }
+        let _turn = LOADING
+            .lock()
+            .map_err(|_| anyhow::anyhow!("a policy load panicked"))?;
         let inner =
             ostree::SePolicy::new(&gio::File::for_path(&l.policy_root), gio::Cancellable::NONE)
                 .map_err(gerr)
@@ -97,15 +113,26 @@ impl Policy {
             );
         }
         Ok(Policy {
-            inner,
+            inner: Some(inner),
             version: l.version,
         })
     }
 
+    fn handle(&self) -> &ostree::SePolicy {
+        // Set in `load`, taken only by `drop`.
+        self.inner
+            .as_ref()
+            .expect("policy handle present until drop")
+    }
+
     pub(crate) fn id(&self) -> PolicyId {
         PolicyId {
-            name: self.inner.name().to_string(),
-            checksum: self.inner.csum().map(|c| c.to_string()).unwrap_or_default(),
+            name: self.handle().name().to_string(),
+            checksum: self
+                .handle()
+                .csum()
+                .map(|c| c.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -114,7 +141,7 @@ impl Policy {
     pub(crate) fn xattrs(&self, path: &str, mode: u32) -> Result<Option<glib::Variant>> {
         let lookup = context_path(path, self.version);
         let label = self
-            .inner
+            .handle()
             .label(&lookup, mode, gio::Cancellable::NONE)
             .map_err(gerr)
             .with_context(|| format!("looking up the SELinux label of {path}"))?;

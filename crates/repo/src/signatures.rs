@@ -67,6 +67,17 @@ pub fn encode_signature_file(key: &str, sigs: &[Vec<u8>]) -> Vec<u8> {
     dict.end().data_as_bytes().to_vec()
 }
 
+/// Rewrites a `summary.sig` with `key` → `sigs`, keeping every other key (libostree's GPG
+/// signatures in `ostree.gpgsigs` stay beside the ed25519 ones).
+pub fn replace_in_signature_file(existing: Option<&[u8]>, key: &str, sigs: &[Vec<u8>]) -> Vec<u8> {
+    let old = existing.map(|b| {
+        glib::Variant::from_bytes_with_type(&glib::Bytes::from(b), glib::VariantTy::VARDICT)
+    });
+    let dict = glib::VariantDict::new(old.as_ref());
+    dict.insert_value(key, &sigs.to_variant());
+    dict.end().data_as_bytes().to_vec()
+}
+
 /// Reads the signatures under `key` from a `summary.sig` file's bytes.
 pub fn decode_signature_file(bytes: &[u8], key: &str) -> Vec<Vec<u8>> {
     let v =

@@ -25,14 +25,24 @@ pub fn verify_commit(repo: &Repo, rev: &str, trusted: &[PublicKey]) -> Result<Pu
 }
 
 /// Writes `summary.sig` next to `summary` in a published repo, atomically, so a client
-/// never sees a signature file half written.
+/// never sees a signature file half written. A GPG signature libostree already put there
+/// stays; an earlier ed25519 signature is replaced.
 pub fn sign_summary(repo_dir: &Path, key: &SecretKey) -> Result<()> {
     let summary_path = repo_dir.join("summary");
     let summary = std::fs::read(&summary_path)
         .with_context(|| format!("reading {}", summary_path.display()))?;
-    let sig = mxos_repo::encode_signature_file(METADATA_KEY, &[key.sign(&summary).to_vec()]);
-    let tmp = repo_dir.join(".summary.sig.tmp");
     let dest = repo_dir.join("summary.sig");
+    let existing = match std::fs::read(&dest) {
+        Ok(b) => Some(b),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", dest.display())),
+    };
+    let sig = mxos_repo::replace_in_signature_file(
+        existing.as_deref(),
+        METADATA_KEY,
+        &[key.sign(&summary).to_vec()],
+    );
+    let tmp = repo_dir.join(".summary.sig.tmp");
     std::fs::write(&tmp, sig).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, &dest).context("installing summary.sig")?;
     // libostree deleted the old signature when it regenerated the summary, so follow the

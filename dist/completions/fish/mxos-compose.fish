@@ -32,7 +32,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -s V -l version 
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "tree" -d 'Compose a treefile into a commit on its ref'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "keygen" -d 'Create an ed25519 key pair: BASE.secret and BASE.pub'
-complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository'
+complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository, with ed25519 and/or GPG'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "verify" -d 'Verify a commit\'s ed25519 signature against trusted public keys'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "fleet" -d 'Steer machines: channels, rollouts, pause, fleet rollback'
 complete -c mxos-compose -n "__fish_mxos_compose_needs_command" -f -a "disk" -d 'Write a bootable disk image (raw or qcow2) of a commit'
@@ -73,7 +73,9 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s q -
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand keygen" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l repo -r -F
-complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l key -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l key -d 'ed25519 secret key (ostree\'s format)' -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l gpg-key-id -d 'Also (or only) sign with this GPG key, through libostree' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l gpg-homedir -d 'GnuPG home directory holding the GPG secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand sign" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -108,6 +110,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -115,6 +119,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from pause" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -122,6 +128,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from resume" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -131,6 +139,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __f
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l public -d 'The published repository holding the channel' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l sign-key -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l valid-days -d 'How long devices accept the new manifest' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l gpg-sign -d 'Also GPG-sign the manifest\'s commit and the summary (a repo published with `--gpg-sign`, whose devices require GPG)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from rollback" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -189,6 +199,9 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l ur
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l ref -d 'Refs to publish (default: all composed refs)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l remote-name -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l deltas -d 'Static deltas from each of the previous N published commits of a ref to its new head (0: none)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l summary-valid-days -d 'Days devices accept the summary (`ostree.summary.expires`); 0 makes it expired at once, which withdraws the repo from devices' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l gpg-sign -d 'Also sign the published heads and the summary with this GPG key (libostree\'s gpgme signatures, beside the ed25519 ones); the remote config then requires GPG' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l delta-from-scratch -d 'Also a from-scratch delta for first installs (slow on large trees)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s q -l quiet -d 'Only warnings and errors'
@@ -207,6 +220,8 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l publ
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep -d 'Keep this many commits of each ref, the head included' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l keep-younger-than -d 'Keep commits younger than this many days' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l sign-key -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l gpg-sign -d 'Also GPG-sign the re-listed summary (a repo published with `--gpg-sign`)' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
@@ -214,7 +229,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand prune" -s h -l
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "plan" -d 'Parse and validate a treefile; print its canonical plan as JSON'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "tree" -d 'Compose a treefile into a commit on its ref'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "keygen" -d 'Create an ed25519 key pair: BASE.secret and BASE.pub'
-complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "sign" -d 'Sign a commit (ref or checksum) in a repository, with ed25519 and/or GPG'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "verify" -d 'Verify a commit\'s ed25519 signature against trusted public keys'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "fleet" -d 'Steer machines: channels, rollouts, pause, fleet rollback'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand help; and not __fish_seen_subcommand_from plan tree keygen sign verify fleet disk container container-diff container-import publish commit-dir prune help" -f -a "disk" -d 'Write a bootable disk image (raw or qcow2) of a commit'

@@ -1,0 +1,112 @@
+//! Sealing a published repo's summary: regenerate it with a validity window
+//! (`ostree.summary.expires`), sign it with ed25519 and, when asked, with GPG, both in the
+//! one `summary.sig` as libostree keeps them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+use mxos_repo::{GpgKey, Repo};
+use mxos_sign::SecretKey;
+
+/// How long a published summary is valid when nobody says otherwise.
+pub const DEFAULT_VALID_DAYS: u32 = 30;
+
+/// Name of the exported GPG public key in the published tree.
+pub const GPG_PUBLIC_KEY_FILE: &str = "mxos.gpg";
+
+const DAY: u64 = 86_400;
+
+/// A GPG key that signs commits and the summary.
+#[derive(Debug, Clone)]
+pub struct GpgSigner {
+    pub key_id: String,
+    pub homedir: PathBuf,
+}
+
+impl GpgSigner {
+    pub fn key(&self) -> GpgKey<'_> {
+        GpgKey {
+            key_id: &self.key_id,
+            homedir: &self.homedir,
+        }
+    }
+
+    /// The public key, binary, as `gpg --export` gives it; an unknown id is an error
+    /// naming it (gpg itself exits 0 and prints nothing).
+    pub fn export_public(&self) -> Result<Vec<u8>> {
+        // gpg would create a missing home directory, empty, and then find no key in it.
+        self.key().check()?;
+        let out = mxos_process::run(
+            Command::new("gpg")
+                .arg("--homedir")
+                .arg(&self.homedir)
+                .args(["--batch", "--export", &self.key_id]),
+        )
+        .with_context(|| {
+            format!(
+                "exporting GPG public key {} from {}",
+                self.key_id,
+                self.homedir.display()
+            )
+        })?;
+        if out.stdout.is_empty() {
+            bail!(
+                "GPG key {} is not in {}; list the keys there with `gpg --homedir {} --list-secret-keys`",
+                self.key_id,
+                self.homedir.display(),
+                self.homedir.display()
+            );
+        }
+        Ok(out.stdout)
+    }
+}
+
+impl GpgSigner {
+    /// GPG-signs one commit (once: a signature by this key already there stays alone).
+    pub fn sign_commit(&self, repo: &Repo, checksum: &str) -> Result<()> {
+        let public_key = self.export_public()?;
+        repo.gpg_sign_commit(checksum, &self.key(), &public_key)
+    }
+}
+
+/// When a summary written at `now` with a validity of `days` expires. 0 days means at once:
+/// a summary devices must refuse from the moment it is published (to withdraw a repo, and
+/// to test that devices do).
+pub fn expires_at(now: u64, days: u32) -> u64 {
+    now + u64::from(days) * DAY
+}
+
+/// The validity the repo's current summary was published with, so that re-signing it
+/// (prune, fleet manifests) keeps the maintainer's choice; the default when it had none.
+pub fn current_validity(repo: &Repo) -> u64 {
+    repo.summary_info()
+        .ok()
+        .and_then(|i| Some(i.expires?.saturating_sub(i.last_modified?)))
+        .unwrap_or(u64::from(DEFAULT_VALID_DAYS) * DAY)
+}
+
+/// Regenerates the summary expiring at `expires` and signs it.
+pub fn seal(
+    repo: &Repo,
+    public_dir: &Path,
+    key: &SecretKey,
+    expires: u64,
+    gpg: Option<&GpgSigner>,
+) -> Result<()> {
+    repo.regenerate_summary_expiring(Some(expires))?;
+    mxos_sign::sign_summary(public_dir, key)?;
+    if let Some(g) = gpg {
+        repo.gpg_sign_summary(&g.key())?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn zero_days_expires_at_once() {
+        assert_eq!(super::expires_at(1000, 0), 1000);
+        assert_eq!(super::expires_at(1000, 30), 1000 + 30 * 86_400);
+    }
+}
