@@ -394,9 +394,14 @@ fn repo_files(dirs: &[PathBuf]) -> Result<Vec<RepoFile>, TreefileError> {
     found
         .into_iter()
         .map(|(name, path)| {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let contents =
                 fs::read_to_string(&path).map_err(|source| TreefileError::Read { path, source })?;
-            Ok(RepoFile { name, contents })
+            Ok(RepoFile {
+                name,
+                contents,
+                dir,
+            })
         })
         .collect()
 }

@@ -37,6 +37,10 @@ pub struct Plan {
 pub struct RepoFile {
     pub name: String,
     pub contents: String,
+    /// The directory it was read from: its `gpgkey=` files are looked up there (a host
+    /// path, not part of the canonical form).
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// Top-level directories `add-files` may write to (rpm-ostree's list).
