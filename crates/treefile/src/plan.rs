@@ -312,11 +312,13 @@ fn check(raw: &RawTreefile, top: &Path) -> Result<(), TreefileError> {
             if raw.suite.is_some() {
                 return Err(invalid("suite", "only used with `backend: apt`".to_owned()));
             }
-            if raw.mirror.is_some() {
-                return Err(invalid(
-                    "mirror",
-                    "only used with `backend: apt`".to_owned(),
-                ));
+            let apt_only = [
+                ("mirror", raw.mirror.is_some()),
+                ("keyring", raw.keyring.is_some()),
+                ("apt-variant", raw.apt_variant.is_some()),
+            ];
+            if let Some((key, _)) = apt_only.iter().find(|(_, set)| *set) {
+                return Err(invalid(key, "only used with `backend: apt`".to_owned()));
             }
         }
         Backend::Apt => {}
