@@ -351,6 +351,16 @@ mod tests {
             ]
         );
 
+        // Every package carries the demo key's signature.
+        for rpm in &rpms {
+            let sig = query(rpm, &["--nosignature", "--qf", "%{RSAHEADER:pgpsig}"]);
+            assert!(
+                sig.starts_with("RSA/SHA512, ") && sig.ends_with(", Key ID 8201986c88e453df"),
+                "{}: {sig}",
+                rpm.display()
+            );
+        }
+
         let shell = find(&rpms, "mxos-shell");
         assert!(
             shell.to_string_lossy().ends_with(".x86_64.rpm"),
