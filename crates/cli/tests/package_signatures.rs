@@ -113,8 +113,10 @@ fn signed_packages_compose_and_unsigned_foreign_or_altered_ones_are_refused() {
             1
         )
     );
-    let cache_entries = || fs::read_dir(t.join("cache/pkgcache")).unwrap().count();
-    let cached = cache_entries();
+    // The package cache is an OSTree repo with one ref per imported package.
+    let cached_packages = || ostree(&["--repo", &s(&t.join("cache/pkgcache")), "refs"]);
+    let cached = cached_packages();
+    assert_eq!(cached.lines().count(), 7, "{cached}");
 
     // An unsigned package.
     let (rpms, _) = repo_with_newer_hello(t, "unsigned");
@@ -167,7 +169,7 @@ fn signed_packages_compose_and_unsigned_foreign_or_altered_ones_are_refused() {
     );
     assert_eq!(refs_and_commits(Path::new(&repo)), before);
     // Refused packages never reach the package cache.
-    assert_eq!(cache_entries(), cached);
+    assert_eq!(cached_packages(), cached);
 
     // The unsigned package with the check turned off: composes, and says so.
     fs::write(
@@ -181,6 +183,8 @@ fn signed_packages_compose_and_unsigned_foreign_or_altered_ones_are_refused() {
     let tf = t.join("tf-unsigned/mxos-demo.yaml");
     let (out, err) = compose_with_stderr(&tree_args(&s(&tf), &repo, &cache, &overlays));
     assert_ne!(committed(&out), first);
+    // Only now does mxos-hello 1.2 enter the cache.
+    assert_eq!(cached_packages().lines().count(), 8);
     assert!(
         err.contains("mxos-demo.repo: repo `mxos-demo` says gpgcheck=0: its packages are installed without checking their signatures"),
         "{err}"
