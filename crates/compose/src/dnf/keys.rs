@@ -262,6 +262,31 @@ mod tests {
     }
 
     #[test]
+    fn centos_stream_10_is_checked_with_the_centos_official_key_beside_it() {
+        let treefiles = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../treefiles");
+        let plan = mxos_treefile::load(&treefiles.join("mxos-base.yaml"), "x86_64").unwrap();
+        let enabled = crate::dnf::repos::enabled_repos(&plan).unwrap();
+        let p = policy(&plan, &enabled, &|t| crate::dnf::repos::expand(&plan, t)).unwrap();
+        assert!(p.unchecked.is_empty(), "{:?}", p.unchecked);
+        let key = treefiles.join("RPM-GPG-KEY-centosofficial");
+        assert_eq!(
+            p.keys
+                .iter()
+                .map(|k| (k.repo.as_str(), k.path.canonicalize().unwrap()))
+                .collect::<Vec<_>>(),
+            [
+                ("baseos", key.canonicalize().unwrap()),
+                ("appstream", key.canonicalize().unwrap())
+            ]
+        );
+        let home = tempfile::tempdir().unwrap();
+        assert_eq!(
+            fingerprints(&key, home.path()).unwrap(),
+            ["99DB70FAE1D7CE227FB6488205B555B38483C65D"]
+        );
+    }
+
+    #[test]
     fn a_missing_key_names_the_file_line_and_where_to_put_it() {
         let t = tempfile::tempdir().unwrap();
         let plan = plan_in(
