@@ -148,6 +148,38 @@ fn signed_packages_compose_and_unsigned_foreign_or_altered_ones_are_refused() {
     );
     assert_eq!(refs_and_commits(Path::new(&repo)), before);
 
+    // The unchanged signed tree with another key beside it: the key is an input, so this
+    // is no "no changes", and every package is refused.
+    other
+        .write_public_key(&t.join("signed").join(DEMO_KEY_FILE))
+        .unwrap();
+    let err = compose_fails(&tree_args(
+        &s(&t.join("signed/mxos-demo.yaml")),
+        &repo,
+        &cache,
+        &overlays,
+    ));
+    let mut want = String::from("error: package signatures refused (dnf checks every repo unless its .repo file says gpgcheck=0); nothing was installed or committed:\n");
+    for file in [
+        "mxos-demo-unit-1.0-1.noarch.rpm",
+        "mxos-filesystem-1.0-1.noarch.rpm",
+        "mxos-hello-1.0-1.noarch.rpm",
+        "mxos-hello-data-1.0-1.noarch.rpm",
+        "mxos-release-1.0-1.noarch.rpm",
+        "mxos-shell-1.0-1.x86_64.rpm",
+        "mxos-test-kernel-1.0-1.noarch.rpm",
+    ] {
+        want.push_str(&format!(
+            "  {file}: signed with key ID 88E453DF, which is not a key of the treefile's repos\n"
+        ));
+    }
+    want.push_str(&format!(
+        "keys the treefile's repos trust:\n  repo `mxos-demo`: {DEMO_KEY_FILE} ({})\n",
+        other.fingerprint
+    ));
+    assert_eq!(error_of(&err), want);
+    assert_eq!(refs_and_commits(Path::new(&repo)), before);
+
     // Signed by the demo key, then its payload changed (the repo metadata is regenerated,
     // so only the signature can tell).
     let demo = Signer::demo().unwrap();
