@@ -98,4 +98,32 @@ fn a_mirror_composes_with_its_keyring_and_is_refused_with_another() {
     );
     assert_eq!(ostree(&["--repo", &repo, "refs"]), refs);
     assert_eq!(ostree(&["--repo", &repo, "log", "mxos/test/apt"]), log);
+
+    // Without `keyring`, Debian's own keyring, not whatever the build host trusts.
+    let tf = treefile(&t.join("default"), &mirror, &signer);
+    fs::write(
+        &tf,
+        fs::read_to_string(&tf)
+            .unwrap()
+            .replace("keyring: espejo.gpg\n", ""),
+    )
+    .unwrap();
+    let err = compose_fails(&[
+        "tree",
+        &tf,
+        "--repo",
+        &repo,
+        "--overlays",
+        &s(&t.join("none")),
+        "--force-nocache",
+    ]);
+    let err = &err[err.find("error: ").unwrap_or(0)..];
+    assert_eq!(
+        err,
+        format!(
+            "error: the Debian mirror {mirror} (bookworm) is refused: The following signatures couldn't be verified because the public key is not available: NO_PUBKEY {}; its Release files were checked with the keyring /usr/share/keyrings/debian-archive-keyring.gpg (Debian's own; name the mirror's with `keyring`)\n",
+            &signer.fingerprint[24..]
+        )
+    );
+    assert_eq!(ostree(&["--repo", &repo, "refs"]), refs);
 }

@@ -220,6 +220,20 @@ mod tests {
         let d = t.path();
         std::fs::write(d.join("RPM-GPG-KEY-centosofficial"), "k").unwrap();
         std::fs::write(d.join("KEY-10"), "k").unwrap();
+        std::fs::create_dir_all(d.join("keys")).unwrap();
+        std::fs::write(d.join("keys/inside.asc"), "k").unwrap();
+        let inside = plan_in(
+            d,
+            &format!(
+                "[a]\nbaseurl=file:///a\ngpgkey=file://{}\n",
+                d.canonicalize().unwrap().join("keys/inside.asc").display()
+            ),
+        );
+        let p = policy(&inside, &["a".into()], &expand).unwrap();
+        assert_eq!(
+            p.keys[0].path,
+            inside.repo_files[0].dir.join("keys/inside.asc")
+        );
         let plan = plan_in(
             d,
             "[baseos]\nbaseurl=file:///b\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-centosofficial\n\
