@@ -107,14 +107,29 @@ impl Dnf {
             std::fs::write(dir.join("repos.d").join(name), contents)
                 .with_context(|| format!("writing repo file {name}"))?;
         }
-        // dnf imports each repo's keys into the resolve root's rpmdb; keys a treefile
-        // named before must not stay trusted.
-        for db in [RPMDB_DIR, "var/lib/rpm"] {
-            let db = resolve_root.join(db);
-            if db.exists() {
-                std::fs::remove_dir_all(&db)
-                    .with_context(|| format!("clearing the keys in {}", db.display()))?;
+        // dnf imports each repo's keys into the resolve root's rpmdb as it needs them; keys
+        // a treefile named before must not stay trusted, so the rpmdb is kept only while
+        // the set of keys is the same.
+        let mut keyset = blake3::Hasher::new();
+        for key in &policy.keys {
+            let bytes = std::fs::read(&key.path)
+                .with_context(|| format!("reading {}", key.path.display()))?;
+            keyset.update(key.repo.as_bytes());
+            keyset.update(&[0]);
+            keyset.update(blake3::hash(&bytes).as_bytes());
+        }
+        let keyset = keyset.finalize().to_hex().to_string();
+        let stamp = resolve_root.join(".mxos-trusted-keys");
+        if std::fs::read_to_string(&stamp).ok().as_deref() != Some(keyset.as_str()) {
+            for db in [RPMDB_DIR, "var/lib/rpm"] {
+                let db = resolve_root.join(db);
+                if db.exists() {
+                    std::fs::remove_dir_all(&db)
+                        .with_context(|| format!("clearing the keys in {}", db.display()))?;
+                }
             }
+            std::fs::write(&stamp, &keyset)
+                .with_context(|| format!("writing {}", stamp.display()))?;
         }
         for (name, value) in &plan.treefile.repovars {
             std::fs::write(dir.join("vars").join(name), value)
