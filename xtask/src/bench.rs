@@ -300,6 +300,8 @@ pub fn run_bench() -> Result<()> {
         target: "≤ 2× changed files",
     });
 
+    rows.push(selinux_row(&bin, &work)?);
+
     let report = render(&machine, &rows, archive_ratio, bare_ratio);
     println!("{report}");
     let doc = workspace_root().join("docs/performance.md");
@@ -608,4 +610,60 @@ impl Drop for HttpServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// 4. What SELinux labelling costs on the bootable test OS (Debian's reference policy, about
+/// 400 packages): the compose once, then its root committed again with and without labels,
+/// each into an empty repo; the difference against the whole compose.
+fn selinux_row(bin: &Path, work: &Path) -> Result<Row> {
+    let repo = work.join("vm-build");
+    let treefile = workspace_root().join("treefiles/mxos-vm.yaml");
+    let (compose_time, out) = timed_output(
+        Command::new(bin.join("mxos-compose"))
+            .arg("tree")
+            .arg(&treefile)
+            .arg("--repo")
+            .arg(&repo)
+            .arg("--workdir")
+            .arg(work.join("vm-work")),
+    )?;
+    let commit = committed(&out)?;
+    let root = work.join("vm-root");
+    run(Command::new("ostree")
+        .arg("checkout")
+        .arg(format!("--repo={}", repo.display()))
+        .arg(&commit)
+        .arg(&root))?;
+    let (mut plain, mut labelled) = (Vec::new(), Vec::new());
+    for round in 0..COMMIT_ROUNDS {
+        for selinux in [false, true] {
+            let target = work.join(format!("vm-commit-{round}-{selinux}"));
+            let mut cmd = Command::new(bin.join("mxos-compose"));
+            cmd.arg("commit-dir")
+                .arg(&root)
+                .arg("--repo")
+                .arg(&target)
+                .args(["--mode", "archive", "--ref", "bench"]);
+            if selinux {
+                cmd.arg("--selinux");
+            }
+            run(&mut Command::new("sync"))?;
+            let t = timed(&mut cmd)?;
+            if selinux {
+                labelled.push(t)
+            } else {
+                plain.push(t)
+            }
+            std::fs::remove_dir_all(&target).ok();
+        }
+    }
+    let (plain, labelled) = (median(&mut plain), median(&mut labelled));
+    let cost = labelled.saturating_sub(plain);
+    Ok(Row {
+        what: "SELinux labels, treefiles/mxos-vm.yaml (Debian reference policy): commit of its root with and without labels".into(),
+        ours: format!("{} labelled", fmt_secs(labelled)),
+        reference: format!("{} unlabelled; whole compose {}", fmt_secs(plain), fmt_secs(compose_time)),
+        ratio: format!("{:.3} of the compose", secs(cost) / secs(compose_time)),
+        target: "≤ 0.15 of the compose",
+    })
 }

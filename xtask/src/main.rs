@@ -16,8 +16,9 @@ const USAGE: &str = "usage: cargo xtask <command>
 commands:
   deps    install the Debian packages the build and tests need (apt-get; root)
   test    deps, then formatting, lints, every test of the workspace, and vm-test
-  vm-test deps, then the VM scenario: compose a Debian-based MxOS, write a disk image,
-          boot it in qemu, upgrade and roll back inside it (minutes)
+  vm-test deps, then the VM scenario: compose a Debian-based MxOS with mxos-update from
+          its .deb, write a disk image, boot it in qemu, upgrade and roll back inside it
+          (minutes)
   demo    deps, build, then compose, sign, publish and deploy the demo tree
           into target/demo on built-in defaults (no network beyond apt)
   bench   build --release, then time commits, composes, publish and delta downloads

@@ -154,6 +154,9 @@ enum Command {
         /// Writer threads (default: every core); 0 means libostree's own single-threaded walk.
         #[arg(long)]
         threads: Option<usize>,
+        /// Label from the SELinux policy inside DIR (/usr/etc as /etc), as composes do.
+        #[arg(long)]
+        selinux: bool,
     },
     /// Delete old commits, their deltas and unreachable objects from a published repo;
     /// heads and commits pinned by fleet manifests stay. The summary is re-signed.
@@ -425,8 +428,13 @@ fn run(cli: Cli) -> Result<()> {
             mode,
             reference,
             threads,
+            selinux,
         } => {
             let repo = Repo::open_or_create(&repo, RepoMode::parse(&mode)?)?;
+            let labels = selinux.then(|| mxos_repo::Labelling {
+                policy_root: dir.clone(),
+                version: mxos_repo::LabelVersion::UsrEtcAsEtc,
+            });
             let req = mxos_repo::CommitRequest {
                 reference: Some(&reference),
                 root: &dir,
@@ -436,6 +444,7 @@ fn run(cli: Cli) -> Result<()> {
                 metadata: &Default::default(),
                 timestamp: source_date_epoch()?.unwrap_or(0),
                 known: None,
+                selinux: labels.as_ref(),
             };
             let checksum = match threads {
                 None => repo.commit_tree(&req)?,

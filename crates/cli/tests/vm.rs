@@ -1,7 +1,9 @@
-//! A composed commit boots: the apt-built MxOS test OS is composed, written to a disk
-//! image, and booted in qemu from its own GRUB; inside, `mxos-update` upgrades to v2 served
-//! by nginx on the host, the machine reboots into v2 keeping v1 and the user's /etc change,
-//! rolls back, and boots v1 again. Every step is read from the serial console.
+//! A composed commit boots: the apt-built MxOS test OS, with `mxos-update` installed from
+//! this build's .deb through a local apt repository (`apt-sources`), is composed, written
+//! to a disk image, and booted in qemu from its own GRUB; inside, the packaged agent (its
+//! man page, bash completion and journal lines checked too) upgrades to v2 served by nginx
+//! on the host, the machine reboots into v2 keeping v1 and the user's /etc change, rolls
+//! back, and boots v1 again. Every step is read from the serial console.
 //!
 //! Slow (two Debian composes, three TCG boots): run by `cargo xtask vm-test`, which
 //! `cargo xtask test` runs after the rest of the suite.
@@ -55,6 +57,27 @@ if touch /usr/.rw-probe 2>/dev/null; then say usr_ro=no; else say usr_ro=yes; fi
 say tz=$(readlink /etc/localtime)
 . /usr/lib/os-release; say os_name=$NAME
 LANG=es_MX.UTF-8 mxos-update status | prefixed status
+say package=$(dpkg-query -W -f '${Package}_${Version}_${Status}' mxos-update | tr ' ' '-')
+MANWIDTH=300 LC_ALL=C.UTF-8 man -P cat mxos-update > /run/mxos-vmtest-man.txt 2>&1
+head -4 /run/mxos-vmtest-man.txt | prefixed man
+say man_name=$(sed -n '/^NAME/{n;p;q}' /run/mxos-vmtest-man.txt | tr -s ' ' | sed 's/^ //')
+MANWIDTH=300 man -L es -P cat mxos-update > /run/mxos-vmtest-man-es.txt 2>&1
+say man_nombre=$(sed -n '/^NOMBRE/{n;p;q}' /run/mxos-vmtest-man-es.txt | tr -s ' ' | sed 's/^ //')
+say enforce=$(getenforce)
+say label_bash=$(stat -c %C /usr/bin/bash)
+say label_passwd=$(stat -c %C /etc/passwd)
+say label_locale=$(stat -c %C /etc/locale.conf)
+say avc_denials=$(journalctl -k -b --no-pager -o cat | grep -c 'avc:  denied')
+journalctl -k -b --no-pager -o cat | grep 'avc:  denied' | sed 's/.*avc:  denied *//; s/ pid=[0-9]*//; s/ ino=[0-9]*//' \
+    | sort | uniq -c | sort -rn | head -60 | prefixed avc
+say completion=$(bash -c '. /usr/share/bash-completion/bash_completion
+    _completion_loader mxos-update
+    f=$(complete -p mxos-update | sed "s/.* -F \([^ ]*\) .*/\1/")
+    COMP_WORDS=(mxos-update sta); COMP_CWORD=1; COMP_LINE="mxos-update sta"; COMP_POINT=15
+    $f mxos-update sta mxos-update
+    echo "$f:${COMPREPLY[*]}"' 2>&1)
+journalctl -b -t mxos-update --no-pager -o cat | prefixed journal
+say journal_lines=$(journalctl -b -t mxos-update --no-pager -o cat | wc -l)
 echo "aula 3, equipo 7" > /etc/mxos-nota
 out=$(mxos-update upgrade 2>&1); rc=$?
 echo "$out" | prefixed upgrade
@@ -65,15 +88,26 @@ ostree admin status | prefixed ostree
 const STEP_2: &str = r#"
 say booted=$(booted)
 say nota=$(cat /etc/mxos-nota)
+journalctl -b -t mxos-update --no-pager -o cat | prefixed journal
+say enforce=$(getenforce)
+say healthy_commit=$(journalctl -b -t mxos-update MXOS_DECISION=healthy -o json --no-pager \
+    | sed -n 's/.*"MXOS_COMMIT":"\([0-9a-f]*\)".*/\1/p' | tail -1)
 mxos-update status --json | tr -d ' \n' | prefixed json
 echo
-out=$(mxos-update rollback 2>&1); rc=$?
+# Under systemd, as the timer runs it: the rollback's event reaches the journal with its id.
+out=$(systemd-run --wait --collect --quiet mxos-update rollback 2>&1); rc=$?
 echo "$out" | prefixed rollback
 say rollback_rc=$rc
+journalctl --sync
+journalctl -t mxos-update MESSAGE_ID=8d3a91f0e47b4c2d8e5f6a7b9c0d1e02 -o json --no-pager | tail -1 > /run/mxos-rb.json
+say rollback_event_commit=$(sed -n 's/.*"MXOS_COMMIT":"\([0-9a-f]*\)".*/\1/p' /run/mxos-rb.json)
+say rollback_event_reason=$(sed -n 's/.*"MXOS_REASON":"\([a-z-]*\)".*/\1/p' /run/mxos-rb.json)
+journalctl -b -t mxos-update --no-pager -o cat | tail -3 | prefixed journal2
 "#;
 
 const STEP_3: &str = r#"
 say booted=$(booted)
+say enforce=$(getenforce)
 mxos-update status | prefixed status
 "#;
 
@@ -222,7 +256,8 @@ fn s(p: &Path) -> String {
     p.to_str().unwrap().to_owned()
 }
 
-/// The overlays of the workspace plus `vmtest` (the driver and this build's mxos-update).
+/// The overlays of the workspace plus `vmtest`: the step driver and the serial console
+/// setting, nothing of the product (that comes from its package).
 fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     let ov = dir.join("overlays");
     let status = Command::new("cp")
@@ -234,7 +269,6 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     assert!(status.success());
     let root = ov.join("vmtest/root");
     for d in [
-        "usr/bin",
         "usr/libexec/mxos-vmtest",
         "usr/lib/systemd/system",
         "etc/systemd/system/multi-user.target.wants",
@@ -244,11 +278,6 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     fs::write(
         ov.join("vmtest/overlay.yaml"),
         "description: MxOS VM test driver (tests only)\n",
-    )
-    .unwrap();
-    fs::copy(
-        env!("CARGO_BIN_EXE_mxos-update"),
-        root.join("usr/bin/mxos-update"),
     )
     .unwrap();
     fs::write(root.join("usr/libexec/mxos-vmtest/driver"), DRIVER).unwrap();
@@ -269,25 +298,6 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
         root.join("etc/systemd/system/multi-user.target.wants/mxos-vmtest.service"),
     )
     .unwrap();
-    // The product's units, with the health check enabled as an image would ship it.
-    let units = workspace().join("systemd-units");
-    for e in fs::read_dir(&units).unwrap() {
-        let p = e.unwrap().path();
-        fs::copy(
-            &p,
-            root.join("usr/lib/systemd/system")
-                .join(p.file_name().unwrap()),
-        )
-        .unwrap();
-    }
-    fs::create_dir_all(root.join("etc/systemd/system/boot-complete.target.requires")).unwrap();
-    for link in ["multi-user.target.wants", "boot-complete.target.requires"] {
-        std::os::unix::fs::symlink(
-            "/usr/lib/systemd/system/mxos-health.service",
-            root.join(format!("etc/systemd/system/{link}/mxos-health.service")),
-        )
-        .unwrap();
-    }
     // A login prompt on ttyS0 would swallow the console output the test reads.
     std::os::unix::fs::symlink(
         "/dev/null",
@@ -295,6 +305,45 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     )
     .unwrap();
     ov
+}
+
+/// This build's `mxos-update` as its .deb (crates/dist, as `cargo xtask dist` makes it) in
+/// a flat apt repository: the image gets the agent the way a distribution would.
+fn package_repo(dir: &Path) -> PathBuf {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mxos-update"))
+        .parent()
+        .unwrap();
+    let debs = mxos_dist::build_debs(&mxos_dist::DistRequest {
+        workspace: workspace(),
+        bin_dir: bin_dir.to_owned(),
+        out_dir: dir.join("dist"),
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+    .unwrap();
+    let repo = dir.join("apt-repo");
+    fs::create_dir_all(&repo).unwrap();
+    let deb = debs
+        .iter()
+        .find(|d| {
+            d.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("mxos-update_")
+        })
+        .unwrap();
+    fs::copy(deb, repo.join(deb.file_name().unwrap())).unwrap();
+    let out = Command::new("dpkg-scanpackages")
+        .args(["--multiversion", "."])
+        .current_dir(&repo)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "dpkg-scanpackages: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fs::write(repo.join("Packages"), &out.stdout).unwrap();
+    repo
 }
 
 /// A bad release made from `base`'s tree plus `files`, committed on `REF` with the stock
@@ -343,14 +392,20 @@ fn bad_release(
     commit
 }
 
-fn vm_treefile(dir: &Path, generation: u32) -> PathBuf {
+/// The test OS plus the packaged agent from `repo`. `documentation: true` because the
+/// image must answer `man mxos-update`: like rpm-ostree's, `documentation: false` drops
+/// every package's manual pages, ours included.
+fn vm_treefile(dir: &Path, generation: u32, repo: &Path) -> PathBuf {
     fs::create_dir_all(dir).unwrap();
     let path = dir.join(format!("mxos-vm-test-{generation}.yaml"));
     fs::write(
         &path,
         format!(
-            "include: {}\noverlays: [vmtest]\npostprocess:\n  - echo v{generation} > /usr/share/mxos-vmtest-generation\n",
-            workspace().join("treefiles/mxos-vm.yaml").display()
+            "include: {}\noverlays: [vmtest]\napt-sources:\n  - deb [trusted=yes] file://{} ./\n\
+             packages: [mxos-update, man-db, bash-completion]\ndocumentation: true\n\
+             postprocess:\n  - echo v{generation} > /usr/share/mxos-vmtest-generation\n",
+            workspace().join("treefiles/mxos-vm.yaml").display(),
+            repo.display()
         ),
     )
     .unwrap();
@@ -371,11 +426,14 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     compose(&["keygen", &s(&t.join("mxos"))]);
     let key = s(&t.join("mxos.secret"));
     let overlays = overlays_with_vmtest(t);
+    let start = Instant::now();
+    let apt_repo = package_repo(t);
+    let packaging = start.elapsed();
 
     let start = Instant::now();
     let v1 = committed(&compose(&[
         "tree",
-        &s(&vm_treefile(&t.join("tf"), 1)),
+        &s(&vm_treefile(&t.join("tf"), 1, &apt_repo)),
         "--repo",
         &s(&build),
         "--sign-key",
@@ -384,6 +442,17 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         &s(&overlays),
     ]));
     let compose_v1 = start.elapsed();
+    // The package's postinst applies its preset: the health check is wanted at boot and
+    // required by boot-complete.target, which boot counting waits for.
+    for link in ["multi-user.target.wants", "boot-complete.target.requires"] {
+        let path = format!("/usr/etc/systemd/system/{link}/mxos-health.service");
+        let out = ostree(&["--repo", &s(&build), "ls", &v1, &path]);
+        assert!(
+            out.trim_end()
+                .ends_with("/systemd/system/mxos-health.service"),
+            "{path} in v1: {out}"
+        );
+    }
     let nginx = mxos_tests::Nginx::serve(&public).unwrap();
     let url = format!("http://10.0.2.2:{}", nginx.port);
     compose(&[
@@ -419,6 +488,11 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         "rd.shell=0",
         "--karg",
         "panic=5",
+        // Debian's kernels build SELinux in but start AppArmor unless told.
+        "--karg",
+        "security=selinux",
+        "--karg",
+        "selinux=1",
     ]);
     let disk_time = start.elapsed();
     assert!(
@@ -430,7 +504,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     let start = Instant::now();
     let v2 = committed(&compose(&[
         "tree",
-        &s(&vm_treefile(&t.join("tf"), 2)),
+        &s(&vm_treefile(&t.join("tf"), 2, &apt_repo)),
         "--repo",
         &s(&build),
         "--sign-key",
@@ -443,7 +517,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     let start = Instant::now();
     let again = compose(&[
         "tree",
-        &s(&vm_treefile(&t.join("tf"), 2)),
+        &s(&vm_treefile(&t.join("tf"), 2, &apt_repo)),
         "--repo",
         &s(&build),
         "--sign-key",
@@ -485,6 +559,75 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         "{}",
         tail(&text, 40)
     );
+    assert_eq!(
+        k["package"],
+        format!(
+            "mxos-update_{}_install-ok-installed",
+            env!("CARGO_PKG_VERSION")
+        ),
+        "the agent is the installed package: {}",
+        tail(&text, 40)
+    );
+    assert!(
+        k["man_name"].starts_with("mxos-update - Atomic, verified MxOS updates"),
+        "man mxos-update: {}",
+        tail(&text, 40)
+    );
+    assert_eq!(
+        k["man_nombre"],
+        "mxos-update - Actualizaciones atómicas y verificadas de MxOS",
+        "man -L es mxos-update: {}",
+        tail(&text, 40)
+    );
+    // SELinux: the policy is loaded and the files carry the labels the commit gave them.
+    assert_eq!(k["enforce"], "Permissive", "{}", tail(&text, 40));
+    let committed_label = |path: &str| {
+        let line = ostree(&["--repo", &s(&build), "ls", "-X", &v1, path]);
+        line.split("b'security.selinux', b'")
+            .nth(1)
+            .and_then(|r| r.split('\'').next())
+            .unwrap_or_else(|| panic!("{path} is not labelled in v1: {line}"))
+            .to_owned()
+    };
+    for (key, path, expected) in [
+        (
+            "label_bash",
+            "/usr/bin/bash",
+            "system_u:object_r:shell_exec_t:s0",
+        ),
+        (
+            "label_passwd",
+            "/usr/etc/passwd",
+            "system_u:object_r:passwd_file_t:s0",
+        ),
+        ("label_locale", "/usr/etc/locale.conf", ""),
+    ] {
+        let label = committed_label(path);
+        if !expected.is_empty() {
+            assert_eq!(label, expected, "{path} in the commit");
+        }
+        assert_eq!(
+            k[key],
+            label,
+            "{path} on the running machine: {}",
+            tail(&text, 40)
+        );
+    }
+    let avc_denials = k["avc_denials"].clone();
+    assert_eq!(
+        k["completion"],
+        "_mxos__update:status",
+        "bash completes `mxos-update sta`: {}",
+        tail(&text, 40)
+    );
+    // mxos-health.service ran the packaged agent under systemd before the step: nothing is
+    // on trial on the first boot, and its answer is in the journal under the tool's name.
+    assert!(
+        text.contains("MXOS-VMTEST journal: No hay ninguna versión nueva en prueba."),
+        "journalctl -t mxos-update (lines: {}): {}",
+        k["journal_lines"],
+        tail(&text, 40)
+    );
     assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 40));
     assert!(
         text.contains(&format!("MXOS-VMTEST ostree:   mxos {v2}.0 (staged)")),
@@ -511,7 +654,31 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         .map(|d| d["checksum"].as_str().unwrap())
         .collect();
     assert_eq!(order, vec![v2.as_str(), v1.as_str()], "v1 kept as rollback");
+    assert!(
+        text.contains(&format!(
+            "MXOS-VMTEST journal: La versión {} pasó las revisiones de salud.",
+            &v2[..12]
+        )),
+        "the packaged health check passed v2: {}",
+        tail(&text, 40)
+    );
     assert_eq!(k["rollback_rc"], "0", "{}", tail(&text, 40));
+    assert_eq!(k["enforce"], "Permissive");
+    assert_eq!(
+        k["healthy_commit"],
+        v2,
+        "the health check's decision in the journal names v2: {}",
+        tail(&text, 40)
+    );
+    assert_eq!(
+        (
+            k["rollback_event_commit"].as_str(),
+            k["rollback_event_reason"].as_str()
+        ),
+        (v1.as_str(), "by-hand"),
+        "journalctl MESSAGE_ID=<rollback>: {}",
+        tail(&text, 40)
+    );
 
     let (k, boot3, text) = vm.boot(3, STEP_3);
     assert_eq!(
@@ -540,7 +707,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     assert_eq!(k["tries"], "3", "the new version is on trial with 3 boots");
     let (text5, _) = vm.boot_unattended(5);
     assert!(
-        text5.contains("50-aula: exit status: 1: prueba: el servicio del aula no responde"),
+        text5.contains("50-aula: código de salida: 1: prueba: el servicio del aula no responde"),
         "{}",
         tail(&text5, 40)
     );
@@ -603,8 +770,9 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     drop(nginx);
 
     eprintln!(
-        "vm-test figures: compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s",
-        compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
-        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64()
+        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s, AVC denials on boot 1 (permissive): {}",
+        packaging.as_secs_f64(), compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
+        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64(),
+        avc_denials
     );
 }

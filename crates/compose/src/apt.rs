@@ -8,8 +8,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{bail, Context, Result};
-use mxos_treefile::{AptVariant, Plan};
+use anyhow::{anyhow, bail, Context, Result};
+use mxos_treefile::{AptSource, AptVariant, Plan};
 
 use mxos_process::run;
 
@@ -84,7 +84,8 @@ pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed
         ))
         .arg(suite)
         .arg(root)
-        .arg(mirror);
+        .arg(mirror)
+        .args(extra_sources(plan)?.iter().map(mmdebstrap_line));
     let built = run(&mut cmd);
     if let Err(e) = &built {
         if let Some(problem) = signature_problem(&format!("{e:#}")) {
@@ -177,7 +178,59 @@ pub fn release_fingerprint(plan: &Plan, work: &Path) -> Result<String> {
     let url = format!("{mirror}/dists/{suite}/InRelease");
     std::fs::create_dir_all(work)?;
     let bytes = mxos_process::fetch(&url, &work.join("InRelease"))?;
-    Ok(blake3::hash(&bytes).to_hex().to_string())
+    let extra = extra_sources(plan)?;
+    if extra.is_empty() {
+        return Ok(blake3::hash(&bytes).to_hex().to_string());
+    }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(blake3::hash(&bytes).as_bytes());
+    for (i, source) in extra.iter().enumerate() {
+        let bytes = source_index(source, &work.join(format!("apt-source-{i}")))?;
+        hasher.update(blake3::hash(&bytes).as_bytes());
+    }
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn extra_sources(plan: &Plan) -> Result<Vec<AptSource>> {
+    plan.treefile
+        .apt_sources
+        .iter()
+        .map(|line| AptSource::parse(line).map_err(|e| anyhow!("apt-sources: {e}")))
+        .collect()
+}
+
+/// apt's `file:` method hands dpkg the package where it lies on the host, but dpkg runs
+/// inside the new root, where that path does not exist; `copy:` reads the same files and
+/// puts each package into the root's archive cache first, as a download would.
+fn mmdebstrap_line(source: &AptSource) -> String {
+    match source.uri.strip_prefix("file:") {
+        Some(rest) => source.line_with_uri(&format!("copy:{rest}")),
+        None => source.line_with_uri(&source.uri),
+    }
+}
+
+/// What pins a source's packages: its signed `InRelease`, else its `Release`, else (a flat
+/// repository made by `dpkg-scanpackages` alone) its `Packages` index itself.
+fn source_index(source: &AptSource, work: &Path) -> Result<Vec<u8>> {
+    let dir = source.index_dir();
+    let mut names = vec!["InRelease", "Release"];
+    if source.is_flat() {
+        names.extend(["Packages", "Packages.xz", "Packages.gz"]);
+    }
+    std::fs::create_dir_all(work)?;
+    let mut last = None;
+    for name in &names {
+        match mxos_process::fetch(&format!("{dir}/{name}"), &work.join(name)) {
+            Ok(bytes) => return Ok(bytes),
+            Err(e) => last = Some(e),
+        }
+    }
+    let why = last.map(|e| format!("{e:#}")).unwrap_or_default();
+    bail!(
+        "apt-sources: `{}`: no {} in {dir}; the last attempt: {why}",
+        source.line_with_uri(&source.uri),
+        names.join(", ")
+    )
 }
 
 /// mmdebstrap copies the build host's /etc/hostname and /etc/resolv.conf into the root;
@@ -236,5 +289,48 @@ mod tests {
             Some("E: The repository 'http://m bookworm Release' is not signed.")
         );
         assert_eq!(signature_problem("E: Unable to locate package x"), None);
+    }
+
+    fn plan(mirror: &Path, sources: &[String]) -> Plan {
+        let yaml = format!(
+            "ref: r\nbackend: apt\nsuite: bookworm\nmirror: file://{}\napt-sources: {}\n",
+            mirror.display(),
+            serde_json::to_string(sources).unwrap()
+        );
+        mxos_treefile::load_str("t.yaml", &yaml, "x86_64").unwrap()
+    }
+
+    #[test]
+    fn a_flat_repository_s_packages_index_is_part_of_the_fingerprint() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (mirror, flat) = (tmp.path().join("mirror"), tmp.path().join("flat"));
+        std::fs::create_dir_all(mirror.join("dists/bookworm")).unwrap();
+        std::fs::write(mirror.join("dists/bookworm/InRelease"), "suite v1\n").unwrap();
+        std::fs::create_dir_all(&flat).unwrap();
+        std::fs::write(flat.join("Packages"), "Package: mxos-update\n").unwrap();
+        let work = tmp.path().join("work");
+        let line = format!("deb [trusted=yes] file://{} ./", flat.display());
+
+        let alone = release_fingerprint(&plan(&mirror, &[]), &work).unwrap();
+        assert_eq!(alone, blake3::hash(b"suite v1\n").to_hex().to_string());
+        let with = plan(&mirror, std::slice::from_ref(&line));
+        let first = release_fingerprint(&with, &work).unwrap();
+        assert_ne!(first, alone);
+        assert_eq!(release_fingerprint(&with, &work).unwrap(), first);
+        std::fs::write(flat.join("Packages"), "Package: mxos-update\nVersion: 2\n").unwrap();
+        assert_ne!(release_fingerprint(&with, &work).unwrap(), first);
+        assert_eq!(
+            mmdebstrap_line(&AptSource::parse(&line).unwrap()),
+            format!("deb [trusted=yes] copy://{} ./", flat.display())
+        );
+
+        std::fs::remove_file(flat.join("Packages")).unwrap();
+        let err = format!("{:#}", release_fingerprint(&with, &work).unwrap_err());
+        let prefix = format!(
+            "apt-sources: `{line}`: no InRelease, Release, Packages, Packages.xz, Packages.gz in file://{}/.; the last attempt: fetching file://{}/./Packages.gz: ",
+            flat.display(),
+            flat.display()
+        );
+        assert!(err.starts_with(&prefix), "{err}");
     }
 }

@@ -10,6 +10,7 @@ mod pipeline;
 mod pkgcache;
 pub mod postprocess;
 mod rpmfiles;
+mod selinux;
 mod support;
 
 pub use dnf::LockMode;

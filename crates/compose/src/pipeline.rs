@@ -22,7 +22,7 @@ use crate::postprocess::{postprocess, Previous};
 const COMPOSER_ID: &str = concat!(
     "mxos-compose ",
     env!("CARGO_PKG_VERSION"),
-    " postprocess v3 (rpm-ostree treefile language)"
+    " postprocess v4 (rpm-ostree treefile language, SELinux labels)"
 );
 
 pub struct ComposeRequest {
@@ -278,6 +278,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         (Some(v), None) => format!("MxOS {} {v}", plan.treefile_name),
         (None, None) => format!("MxOS {}", plan.treefile_name),
     };
+    let labels = crate::selinux::labelling(&plan, &root)?;
     let _commit_step = tracing::info_span!("mxos.step", step = "committing").entered();
     let report = repo.commit_tree_report(&CommitRequest {
         reference: plan.reference(),
@@ -288,6 +289,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         metadata: &metadata,
         timestamp,
         known: cache.as_ref().map(|(_, i)| &i.known),
+        selinux: labels.as_ref(),
     })?;
     drop(_commit_step);
     let checksum = report.checksum;

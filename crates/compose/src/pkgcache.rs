@@ -105,6 +105,7 @@ impl PackageCache {
                 metadata: &Default::default(),
                 timestamp: 0,
                 known: None,
+                selinux: None,
             })
             .with_context(|| format!("importing {name} into the package cache"))?;
         fs::remove_dir_all(&dir).ok();

@@ -32,6 +32,20 @@ pub struct DistReport {
 }
 
 pub fn build(req: &DistRequest) -> Result<DistReport> {
+    let stage = stage_all(req)?;
+    let rpms = rpmbuild(req, &stage).context("building the RPMs")?;
+    let debs = build_debs_from(req, &stage)?;
+    Ok(DistReport { rpms, debs })
+}
+
+/// Only the .debs, in [`PACKAGES`] order: for Debian-based images (the VM test installs
+/// `mxos-update` from one), which have no use for rpmbuild's time.
+pub fn build_debs(req: &DistRequest) -> Result<Vec<PathBuf>> {
+    let stage = stage_all(req)?;
+    build_debs_from(req, &stage)
+}
+
+fn stage_all(req: &DistRequest) -> Result<PathBuf> {
     let stage = req.out_dir.join("stage");
     if stage.exists() {
         fs::remove_dir_all(&stage).with_context(|| format!("clearing {}", stage.display()))?;
@@ -40,12 +54,14 @@ pub fn build(req: &DistRequest) -> Result<DistReport> {
         stage_package(req, *p, &stage.join(p.name()))
             .with_context(|| format!("staging {}", p.name()))?;
     }
-    let rpms = rpmbuild(req, &stage).context("building the RPMs")?;
-    let mut debs = Vec::new();
-    for p in PACKAGES {
-        debs.push(deb(req, *p, &stage).with_context(|| format!("building {}.deb", p.name()))?);
-    }
-    Ok(DistReport { rpms, debs })
+    Ok(stage)
+}
+
+fn build_debs_from(req: &DistRequest, stage: &Path) -> Result<Vec<PathBuf>> {
+    PACKAGES
+        .iter()
+        .map(|p| deb(req, *p, stage).with_context(|| format!("building {}.deb", p.name())))
+        .collect()
 }
 
 fn stage_package(req: &DistRequest, package: Package, root: &Path) -> Result<()> {

@@ -33,6 +33,7 @@ fn commits_older_than_the_cutoff_go_with_their_deltas_and_the_head_stays() {
                 metadata: &BTreeMap::new(),
                 timestamp: T0 + day * DAY,
                 known: None,
+                selinux: None,
             })
             .unwrap(),
         );

@@ -10,6 +10,7 @@ use ostree::prelude::*;
 
 use crate::checkout::{CommitReport, KnownInodes};
 use crate::parallel::Reuse;
+use crate::selinux::Labelling;
 use crate::{gerr, MetaValue, Repo};
 
 /// A commit of `root` with the trees of `layers` laid over it in order (later layers win).
@@ -26,7 +27,14 @@ pub struct CommitRequest<'a> {
     pub timestamp: u64,
     /// Inodes of a package cache the root was checked out from (see [`crate::checkout`]).
     pub known: Option<&'a KnownInodes>,
+    /// Label every file and directory, layers included, from this policy; the commit then
+    /// records the policy in [`KEY_SELINUX_POLICY`].
+    pub selinux: Option<&'a Labelling>,
 }
+
+/// Commit metadata: the SELinux policy a labelled commit was labelled with, `NAME:CHECKSUM`
+/// (libostree's checksum of the policy files).
+pub const KEY_SELINUX_POLICY: &str = "mxos.selinux-policy";
 
 /// A standalone layer commit (e.g. an overlay): every file is owned by root, whoever owns
 /// the source checkout, because layers describe the target system, not the build host.
@@ -69,6 +77,19 @@ impl Repo {
         threads: Option<usize>,
     ) -> Result<CommitReport> {
         let mut reuse = Reuse::default();
+        let mut metadata = req.metadata.clone();
+        if let Some(l) = req.selinux {
+            let id = crate::selinux::Policy::load(l)?.id();
+            metadata.insert(
+                KEY_SELINUX_POLICY.into(),
+                MetaValue::Str(format!("{}:{}", id.name, id.checksum)),
+            );
+        }
+        let threads = match (threads, req.selinux) {
+            // libostree's walk cannot label /usr/etc as /etc: labelled commits use ours.
+            (None, Some(_)) => Some(1),
+            (t, _) => t,
+        };
         let checksum = self.in_transaction(req.reference, || {
             let mtree = ostree::MutableTree::new();
             match threads {
@@ -79,6 +100,7 @@ impl Repo {
                         &mtree,
                         n,
                         req.known,
+                        req.selinux,
                     )
                     .with_context(|| {
                         format!("writing {} into the repository", req.root.display())
@@ -103,6 +125,10 @@ impl Repo {
                 }
             }
             for layer in req.layers {
+                if let Some(labels) = req.selinux {
+                    self.lay_labelled(layer, &mtree, labels)?;
+                    continue;
+                }
                 let (layer_root, _) = self
                     .inner
                     .read_commit(layer, gio::Cancellable::NONE)
@@ -113,13 +139,52 @@ impl Repo {
                     .map_err(gerr)
                     .with_context(|| format!("laying {layer} over the tree"))?;
             }
-            self.finish_commit(&mtree, req.parent, req.subject, req.metadata, req.timestamp)
+            self.finish_commit(&mtree, req.parent, req.subject, &metadata, req.timestamp)
         })?;
         Ok(CommitReport {
             checksum,
             reused: reuse.reused,
             changed_links: reuse.changed_links,
         })
+    }
+
+    /// Lays `layer` over `mtree` with labels: checked out (it is small: an overlay) and
+    /// written again through the labelling writer, since its objects carry no labels.
+    fn lay_labelled(
+        &self,
+        layer: &str,
+        mtree: &ostree::MutableTree,
+        labels: &Labelling,
+    ) -> Result<()> {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = self
+            .path()
+            .join(format!("tmp/mxos-layer-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let commit = self.require(layer)?;
+        let options = ostree::RepoCheckoutAtOptions {
+            mode: ostree::RepoCheckoutMode::None,
+            ..Default::default()
+        };
+        let result = self
+            .inner
+            .checkout_at(Some(&options), -100, &dir, &commit, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("checking out layer {layer}"))
+            .and_then(|()| {
+                crate::parallel::write_dir_to_mtree(
+                    &self.inner,
+                    &dir,
+                    mtree,
+                    crate::parallel::default_threads(),
+                    None,
+                    Some(labels),
+                )
+                .with_context(|| format!("laying {layer} over the tree"))
+            });
+        let _ = std::fs::remove_dir_all(&dir);
+        result.map(|_| ())
     }
 
     pub fn commit_layer(&self, req: &LayerCommit) -> Result<String> {

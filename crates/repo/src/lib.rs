@@ -12,11 +12,12 @@ mod meta;
 mod parallel;
 mod pull;
 mod repository;
+mod selinux;
 mod signatures;
 mod sysroot;
 
 pub use checkout::{CommitReport, KnownInodes};
-pub use commit::{CommitRequest, LayerCommit};
+pub use commit::{CommitRequest, LayerCommit, KEY_SELINUX_POLICY};
 pub use container::{
     check_procfs, explain_procfs, Component, ContentMap, EncapsulateOptions, TreeFile,
     CHANGES_EVERY_BUILD, PROCFS_HINT,
@@ -25,6 +26,7 @@ pub use deltas::StaticDelta;
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;
 pub use repository::{newer_than, Repo, RepoMode};
+pub use selinux::{context_path, tree_policy, LabelVersion, Labelling, PolicyId};
 pub use signatures::{decode_signature_file, encode_signature_file};
 pub use sysroot::{Deployment, Sysroot};
 

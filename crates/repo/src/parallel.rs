@@ -21,6 +21,7 @@ use ostree::prelude::*;
 
 use crate::checkout::{KnownInodes, Lookup};
 use crate::gerr;
+use crate::selinux::{Labelling, Policy};
 
 /// A non-directory entry of the walked tree.
 struct Leaf {
@@ -28,12 +29,15 @@ struct Leaf {
     dir: usize,
     name: String,
     path: PathBuf,
+    /// The path in the commit (`/usr/bin/bash`), for SELinux lookups.
+    rel: String,
     meta: std::fs::Metadata,
 }
 
 struct Dir {
     /// Parent index and own name; `None` for the root.
     parent: Option<(usize, String)>,
+    rel: String,
     meta: std::fs::Metadata,
 }
 
@@ -51,22 +55,28 @@ pub(crate) struct Reuse {
     pub changed_links: Vec<PathBuf>,
 }
 
-/// Writes `root` into `mtree` (which must be empty) without xattrs, as
-/// `write_directory_to_mtree` with `SKIP_XATTRS` does, using `threads` writer threads.
-/// Files `known` still vouches for are not read when the repo already has their object.
+/// Writes `root` into `mtree` without xattrs, as `write_directory_to_mtree` with
+/// `SKIP_XATTRS` does, using `threads` writer threads; with `labels`, every object carries
+/// its SELinux label instead. Over a non-empty `mtree` (a layer) files are replaced and
+/// directories take the layer's metadata, as libostree lays a tree over another.
+/// Files `known` still vouches for are not read when the repo already has their object
+/// (not when labelling: the cached objects carry no label).
 pub(crate) fn write_dir_to_mtree(
     repo: &ostree::Repo,
     root: &Path,
     mtree: &ostree::MutableTree,
     threads: usize,
     known: Option<&KnownInodes>,
+    labels: Option<&Labelling>,
 ) -> Result<Reuse> {
     let (dirs, leaves) = walk(root)?;
-    let (checksums, reuse) = write_leaves(repo, &leaves, threads.max(1), known)?;
+    let known = known.filter(|_| labels.is_none());
+    let (checksums, reuse) = write_leaves(repo, &leaves, threads.max(1), known, labels)?;
+    let policy = labels.map(Policy::load).transpose()?;
 
     // Directory nodes in walk order: a parent always comes before its children.
     let mut nodes: Vec<ostree::MutableTree> = Vec::with_capacity(dirs.len());
-    let mut dirmeta_cache: HashMap<(u32, u32, u32), String> = HashMap::new();
+    let mut dirmeta_cache: HashMap<(u32, u32, u32, Option<String>), String> = HashMap::new();
     for d in &dirs {
         let node = match &d.parent {
             None => mtree.clone(),
@@ -75,12 +85,17 @@ pub(crate) fn write_dir_to_mtree(
                 .map_err(gerr)
                 .with_context(|| format!("adding directory {name} to the tree"))?,
         };
-        let key = (d.meta.uid(), d.meta.gid(), d.meta.mode());
+        let xattrs = match &policy {
+            Some(p) => p.xattrs(&d.rel, d.meta.mode())?,
+            None => None,
+        };
+        let label = xattrs.as_ref().map(|x| x.print(false).to_string());
+        let key = (d.meta.uid(), d.meta.gid(), d.meta.mode(), label);
         let csum = match dirmeta_cache.get(&key) {
             Some(c) => c.clone(),
             None => {
                 let info = file_info(&d.meta, None);
-                let v = ostree::create_directory_metadata(&info, None);
+                let v = ostree::create_directory_metadata(&info, xattrs.as_ref());
                 let c = repo
                     .write_metadata(
                         ostree::ObjectType::DirMeta,
@@ -114,7 +129,11 @@ fn walk(root: &Path) -> Result<(Vec<Dir>, Vec<Leaf>)> {
     if !meta.is_dir() {
         bail!("{} is not a directory", root.display());
     }
-    let mut dirs = vec![Dir { parent: None, meta }];
+    let mut dirs = vec![Dir {
+        parent: None,
+        rel: "/".to_owned(),
+        meta,
+    }];
     let mut paths = vec![root.to_path_buf()];
     let mut leaves = Vec::new();
     let mut i = 0;
@@ -134,9 +153,14 @@ fn walk(root: &Path) -> Result<(Vec<Dir>, Vec<Leaf>)> {
             let meta = std::fs::symlink_metadata(&path)
                 .with_context(|| format!("reading {}", path.display()))?;
             let ft = meta.file_type();
+            let rel = match dirs[i].rel.as_str() {
+                "/" => format!("/{name}"),
+                parent => format!("{parent}/{name}"),
+            };
             if ft.is_dir() {
                 dirs.push(Dir {
                     parent: Some((i, name)),
+                    rel,
                     meta,
                 });
                 paths.push(path);
@@ -145,6 +169,7 @@ fn walk(root: &Path) -> Result<(Vec<Dir>, Vec<Leaf>)> {
                     dir: i,
                     name,
                     path,
+                    rel,
                     meta,
                 });
             } else {
@@ -172,6 +197,7 @@ fn write_leaves(
     leaves: &[Leaf],
     threads: usize,
     known: Option<&KnownInodes>,
+    labels: Option<&Labelling>,
 ) -> Result<(Vec<String>, Reuse)> {
     // Largest files first, so one big file started last does not leave the other cores idle.
     let mut order: Vec<usize> = (0..leaves.len()).collect();
@@ -190,6 +216,14 @@ fn write_leaves(
             let (next, failed, results, order) = (&next, &failed, &results, &order);
             let (reused, changed) = (&reused, &changed);
             handles.push(s.spawn(move || -> Result<()> {
+                let policy = match labels.map(Policy::load).transpose() {
+                    Ok(p) => p,
+                    Err(e) => {
+                        failed.store(true, Ordering::Relaxed);
+                        return Err(e);
+                    }
+                };
+                let policy = policy.as_ref();
                 let mut mine = Vec::new();
                 loop {
                     if failed.load(Ordering::Relaxed) {
@@ -208,7 +242,7 @@ fn write_leaves(
                                 reused.fetch_add(1, Ordering::Relaxed);
                                 Ok(c.to_owned())
                             }
-                            Ok(false) => write_leaf(&repo, leaf),
+                            Ok(false) => write_leaf(&repo, leaf, policy),
                             Err(e) => Err(e),
                         },
                         Lookup::Changed => {
@@ -216,9 +250,9 @@ fn write_leaves(
                                 .lock()
                                 .map_err(|_| anyhow!("writer thread panicked"))?
                                 .push(leaf.path.clone());
-                            write_leaf(&repo, leaf)
+                            write_leaf(&repo, leaf, policy)
                         }
-                        Lookup::Unknown => write_leaf(&repo, leaf),
+                        Lookup::Unknown => write_leaf(&repo, leaf, policy),
                     };
                     match written {
                         Ok(c) => mine.push((i, c)),
@@ -269,7 +303,11 @@ fn has_file_object(repo: &ostree::Repo, checksum: &str) -> Result<bool> {
         .with_context(|| format!("looking up object {checksum}"))
 }
 
-fn write_leaf(repo: &ostree::Repo, leaf: &Leaf) -> Result<String> {
+fn write_leaf(repo: &ostree::Repo, leaf: &Leaf, policy: Option<&Policy>) -> Result<String> {
+    let xattrs = match policy {
+        Some(p) => p.xattrs(&leaf.rel, leaf.meta.mode())?,
+        None => None,
+    };
     let (stream, len) = if leaf.meta.file_type().is_symlink() {
         let target = std::fs::read_link(&leaf.path)
             .with_context(|| format!("reading symlink {}", leaf.path.display()))?;
@@ -284,7 +322,7 @@ fn write_leaf(repo: &ostree::Repo, leaf: &Leaf) -> Result<String> {
         ostree::raw_file_to_content_stream(
             &gio::MemoryInputStream::new(),
             &info,
-            None,
+            xattrs.as_ref(),
             gio::Cancellable::NONE,
         )
     } else {
@@ -293,7 +331,7 @@ fn write_leaf(repo: &ostree::Repo, leaf: &Leaf) -> Result<String> {
             .read(gio::Cancellable::NONE)
             .map_err(gerr)
             .with_context(|| format!("opening {}", leaf.path.display()))?;
-        ostree::raw_file_to_content_stream(&input, &info, None, gio::Cancellable::NONE)
+        ostree::raw_file_to_content_stream(&input, &info, xattrs.as_ref(), gio::Cancellable::NONE)
     }
     .map_err(gerr)
     .with_context(|| format!("reading {}", leaf.path.display()))?;

@@ -74,6 +74,7 @@ fn request<'a>(
         metadata: meta,
         timestamp: 1_764_374_400,
         known: None,
+        selinux: None,
     }
 }
 

@@ -39,6 +39,7 @@ fn commit(repo: &Repo, root: &Path, layers: &[String], parent: Option<&str>) -> 
         metadata: &meta,
         timestamp: 1_764_374_400,
         known: None,
+        selinux: None,
     })
     .unwrap()
 }

@@ -4,6 +4,7 @@
 //! Pure: reads only the treefiles it is given, their includes, the files they name, the
 //! `*.repo` files beside them and the lockfiles beside the top one.
 
+mod apt_source;
 mod condition;
 mod error;
 mod hash;
@@ -21,6 +22,7 @@ mod version;
 
 use std::path::{Path, PathBuf};
 
+pub use apt_source::AptSource;
 pub use error::{KeyHint, Location, TreefileError, Warning};
 pub use hash::{InputHash, InputHasher};
 pub use load::MAX_INCLUDE_DEPTH;

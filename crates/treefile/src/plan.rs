@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::apt_source::AptSource;
 use crate::error::{Location, TreefileError, Warning};
 use crate::load::Loaded;
 use crate::lockfile::Lockfile;
@@ -320,8 +321,18 @@ fn check(raw: &RawTreefile, top: &Path) -> Result<(), TreefileError> {
             if let Some((key, _)) = apt_only.iter().find(|(_, set)| *set) {
                 return Err(invalid(key, "only used with `backend: apt`".to_owned()));
             }
+            if raw.apt_sources.is_some() {
+                return Err(invalid(
+                    "apt-sources",
+                    "only used with `backend: apt`; dnf trees name their repositories in `.repo` files beside the treefile".to_owned(),
+                ));
+            }
         }
-        Backend::Apt => {}
+        Backend::Apt => {
+            for line in raw.apt_sources.iter().flatten() {
+                AptSource::parse(line).map_err(|e| invalid("apt-sources", e))?;
+            }
+        }
     }
     Ok(())
 }

@@ -149,7 +149,8 @@ treefile_keys! {
         repovars: "repovars" => BTreeMap<String, String>, map, (BTreeMap::new());
         /// Unset: label when the tree ships a policy.
         selinux: "selinux" => bool, basic, none;
-        selinux_label_version: "selinux-label-version" => u32, basic, (0);
+        /// MxOS labels `/usr/etc` as `/etc` (1) unless told `0` (libostree's literal paths).
+        selinux_label_version: "selinux-label-version" => u32, basic, (1);
         ima: "ima" => bool, basic, (false);
         ignore_devices: "ignore-devices" => bool, basic, (true);
         gpg_key: "gpg-key" | "gpg_key" => String, basic, none;
@@ -208,6 +209,8 @@ treefile_keys! {
         keyring: "keyring" => ExternalFile, basic, none;
         /// MxOS, apt backend: what mmdebstrap installs besides `packages`.
         apt_variant: "apt-variant" => AptVariant, basic, (AptVariant::Minbase);
+        /// MxOS, apt backend: more package sources, one sources.list line each.
+        apt_sources: "apt-sources" => Vec<String>, append, (Vec::new());
         /// MxOS: `false` for trees that carry no kernel.
         bootable: "bootable" => bool, basic, (true);
     }

@@ -286,6 +286,49 @@ fn apt_backend_needs_a_suite_and_dnf_refuses_apt_keys() {
 }
 
 #[test]
+fn apt_sources_are_sources_list_lines_of_apt_trees_only() {
+    let err = mxos_treefile::load_str(
+        "d.yaml",
+        "ref: x\napt-sources: [\"deb file:///r ./\"]\n",
+        "x86_64",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "d.yaml:2:1: key `apt-sources`: only used with `backend: apt`; dnf trees name their repositories in `.repo` files beside the treefile"
+    );
+    let accepted = "accepted: a one-line sources.list entry `deb [OPTIONS] URI SUITE [COMPONENT...]`, e.g. `deb [trusted=yes] file:///srv/mxos-repo ./` or `deb https://deb.example.mx/mxos bookworm main`";
+    let cases = [
+        ("file:///srv/repo ./", "`file:///srv/repo ./` does not start with `deb` or `deb-src`"),
+        ("deb [trusted=yes file:///r ./", "`deb [trusted=yes file:///r ./` opens `[` without closing it"),
+        ("deb [trusted] file:///r ./", "`deb [trusted] file:///r ./` has the option `trusted` without `=VALUE`"),
+        ("deb /srv/repo ./", "`deb /srv/repo ./` has `/srv/repo` where the URI goes"),
+        ("deb http://d.mx/mxos", "`deb http://d.mx/mxos` has no suite"),
+        ("deb http://d.mx/mxos bookworm", "`deb http://d.mx/mxos bookworm` has no component after the suite `bookworm` (a flat repository's path ends in `/`)"),
+        ("deb file:///r ./ main", "`deb file:///r ./ main` names components after a flat repository's path"),
+    ];
+    for (line, why) in cases {
+        let text = format!("ref: x\nbackend: apt\nsuite: bookworm\napt-sources:\n  - {line:?}\n");
+        let err = mxos_treefile::load_str("vm.yaml", &text, "x86_64").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("vm.yaml:4:1: key `apt-sources`: {why}; {accepted}"),
+            "{line}"
+        );
+    }
+    let plan = mxos_treefile::load_str(
+        "vm.yaml",
+        "ref: x\nbackend: apt\nsuite: bookworm\napt-sources: [\"deb [trusted=yes] file:///srv/mxos-repo ./\"]\n",
+        "x86_64",
+    )
+    .unwrap();
+    assert_eq!(
+        plan.treefile.apt_sources,
+        ["deb [trusted=yes] file:///srv/mxos-repo ./"]
+    );
+}
+
+#[test]
 fn check_passwd_takes_rpm_ostree_shape() {
     let plan = mxos_treefile::load_str("c.yaml", "ref: x\ncheck-passwd: {type: none}\n", "x86_64")
         .unwrap();

@@ -170,3 +170,26 @@ fn includes_resolve_beside_a_symlink_and_through_parent_directories() {
     let plan = load(&top, "x86_64").unwrap();
     assert_eq!(plan.treefile.packages, ["kernel", "kernel-tier1", "t0"]);
 }
+
+#[test]
+fn apt_sources_of_includes_come_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write(
+        d,
+        "base.yaml",
+        "backend: apt\nsuite: bookworm\napt-sources: [\"deb https://d.mx/mxos bookworm main\"]\n",
+    );
+    let top = write(
+        d,
+        "top.yaml",
+        "ref: r\ninclude: base.yaml\napt-sources: [\"deb [trusted=yes] file:///srv/repo ./\"]\n",
+    );
+    assert_eq!(
+        load(&top, "x86_64").unwrap().treefile.apt_sources,
+        [
+            "deb https://d.mx/mxos bookworm main",
+            "deb [trusted=yes] file:///srv/repo ./"
+        ]
+    );
+}

@@ -195,7 +195,7 @@ fn canonical_json_is_stable_across_key_order_and_comments() {
     .unwrap();
     assert_eq!(a.canonical_json(), b.canonical_json());
     assert!(a.canonical_json().starts_with("{\"basearch\":\"x86_64\",\"lockfile\":null,\"repo_files\":[],\"treefile\":{\"add-commit-metadata\":{\"x\":1,\"y\":{\"p\":1,\"q\":2}},\"add-files\":[],"));
-    assert!(!a.canonical_json().contains("sources"));
+    assert!(!a.canonical_json().contains("\"sources\""));
     let c = load_str("t.yaml", "ref: r\npackages: [b, a]\n", "x86_64").unwrap();
     assert_ne!(a.canonical_json(), c.canonical_json());
 }

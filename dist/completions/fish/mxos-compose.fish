@@ -198,6 +198,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l mode -d 'Mode of a new repository: bare-user or archive' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l ref -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l threads -d 'Writer threads (default: every core); 0 means libostree\'s own single-threaded walk' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l selinux -d 'Label from the SELinux policy inside DIR (/usr/etc as /etc), as composes do'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand commit-dir" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'

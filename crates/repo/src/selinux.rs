@@ -1,0 +1,144 @@
+//! SELinux labels for commits, from the policy inside the tree being committed, as rpm-ostree
+//! labels its composes: each file's and directory's `security.selinux` goes into its object
+//! (content header or dirmeta), so a deployment checked out on an SELinux machine is
+//! labelled without a relabel at boot.
+//!
+//! The policy is libostree's `SePolicy` over the tree (it finds `etc/selinux` or
+//! `usr/etc/selinux`); the file contexts are looked up by the path the file has in the
+//! commit, except that `/usr/etc/…` is looked up as `/etc/…` (labelling version 1), because
+//! that is where the deployment's three-way merge puts it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use ostree::gio;
+use ostree::glib;
+use ostree::prelude::*;
+
+use crate::gerr;
+
+/// How commit paths map to file-context paths.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelVersion {
+    /// libostree's: every path as it is in the commit.
+    Literal,
+    /// `/usr/etc` labelled as `/etc` (rpm-ostree's `selinux-label-version: 1`).
+    UsrEtcAsEtc,
+}
+
+/// Label the commit with the policy found in the committed tree itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Labelling {
+    /// Where the policy is read from: the root being committed.
+    pub policy_root: PathBuf,
+    pub version: LabelVersion,
+}
+
+/// The policy a tree ships: its name (`SELINUXTYPE`) and libostree's checksum of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyId {
+    pub name: String,
+    pub checksum: String,
+}
+
+/// The policy of the tree at `root`, if it ships one.
+pub fn tree_policy(root: &Path) -> Result<Option<PolicyId>> {
+    if !["etc/selinux/config", "usr/etc/selinux/config"]
+        .iter()
+        .any(|c| root.join(c).exists())
+    {
+        return Ok(None);
+    }
+    let policy = Policy::load(&Labelling {
+        policy_root: root.to_owned(),
+        version: LabelVersion::Literal,
+    })?;
+    Ok(Some(policy.id()))
+}
+
+/// The file-context path of `path` (absolute, as in the commit).
+pub fn context_path(path: &str, version: LabelVersion) -> std::borrow::Cow<'_, str> {
+    match version {
+        LabelVersion::UsrEtcAsEtc if path == "/usr/etc" => "/etc".into(),
+        LabelVersion::UsrEtcAsEtc if path.starts_with("/usr/etc/") => {
+            format!("/etc/{}", &path["/usr/etc/".len()..]).into()
+        }
+        _ => path.into(),
+    }
+}
+
+/// A loaded policy. libostree's `SePolicy` is not `Send`: every writer thread loads its own.
+pub(crate) struct Policy {
+    inner: ostree::SePolicy,
+    version: LabelVersion,
+}
+
+impl Policy {
+    pub(crate) fn load(l: &Labelling) -> Result<Policy> {
+        let has_config = ["etc/selinux/config", "usr/etc/selinux/config"]
+            .iter()
+            .any(|c| l.policy_root.join(c).exists());
+        if !has_config {
+            bail!(
+                "{} has no SELinux policy (no etc/selinux/config naming one)",
+                l.policy_root.display()
+            );
+        }
+        let inner =
+            ostree::SePolicy::new(&gio::File::for_path(&l.policy_root), gio::Cancellable::NONE)
+                .map_err(gerr)
+                .with_context(|| {
+                    format!("loading the SELinux policy of {}", l.policy_root.display())
+                })?;
+        if inner.csum().is_none() {
+            bail!(
+                "{} has no SELinux policy (no etc/selinux/config naming one)",
+                l.policy_root.display()
+            );
+        }
+        Ok(Policy {
+            inner,
+            version: l.version,
+        })
+    }
+
+    pub(crate) fn id(&self) -> PolicyId {
+        PolicyId {
+            name: self.inner.name().to_string(),
+            checksum: self.inner.csum().map(|c| c.to_string()).unwrap_or_default(),
+        }
+    }
+
+    /// The xattrs libostree stores for a labelled object: `security.selinux` with the label,
+    /// both as NUL-terminated byte strings. `None` when the policy has no label for it.
+    pub(crate) fn xattrs(&self, path: &str, mode: u32) -> Result<Option<glib::Variant>> {
+        let lookup = context_path(path, self.version);
+        let label = self
+            .inner
+            .label(&lookup, mode, gio::Cancellable::NONE)
+            .map_err(gerr)
+            .with_context(|| format!("looking up the SELinux label of {path}"))?;
+        Ok(label.map(|l| {
+            let mut name = b"security.selinux".to_vec();
+            name.push(0);
+            let mut value = l.as_bytes().to_vec();
+            value.push(0);
+            vec![(name, value)].to_variant()
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usr_etc_is_looked_up_as_etc_in_version_1_only() {
+        use LabelVersion::*;
+        assert_eq!(context_path("/usr/etc", UsrEtcAsEtc), "/etc");
+        assert_eq!(context_path("/usr/etc/passwd", UsrEtcAsEtc), "/etc/passwd");
+        assert_eq!(context_path("/usr/etcetera", UsrEtcAsEtc), "/usr/etcetera");
+        assert_eq!(context_path("/usr/bin/bash", UsrEtcAsEtc), "/usr/bin/bash");
+        assert_eq!(context_path("/usr/etc/passwd", Literal), "/usr/etc/passwd");
+    }
+}
