@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 
 use crate::lock::with_file_lock;
-use crate::rpms::{build_repo, content_hash, FileEntry, PackageSpec};
+use crate::rpms::{build_signed_repo, content_hash, FileEntry, PackageSpec};
+use crate::signing::{Signer, DEMO_PUBLIC_KEY};
 
 /// Where [`shared_demo_repo`] caches its builds, shared by every test process on the machine.
 pub const SHARED_CACHE_DIR: &str = "/var/cache/mxos/test-rpms";
@@ -221,15 +222,17 @@ fn check_generation(generation: u32) -> Result<()> {
     Ok(())
 }
 
-/// Builds the demo packages of `generation` plus repodata into `out_dir`.
+/// Builds the demo packages of `generation`, signed by the demo key, plus repodata into
+/// `out_dir`.
 pub fn build_demo_repo(out_dir: &Path, generation: u32) -> Result<()> {
     check_generation(generation)?;
-    build_repo(out_dir, &demo_packages(generation))
+    let signer = Signer::demo()?;
+    build_signed_repo(out_dir, &demo_packages(generation), Some(&signer))
         .with_context(|| format!("building demo repo generation {generation}"))
 }
 
 /// A demo repo for `generation` built at most once per content change and shared by all
-/// tests, under `/var/cache/mxos/test-rpms/gen-N/`. Treat it as read-only.
+/// tests, under `/var/cache/mxos/test-rpms/signed-gen-N/`, signed by the demo key. Treat it as read-only.
 pub fn shared_demo_repo(generation: u32) -> Result<PathBuf> {
     shared_demo_repo_in(Path::new(SHARED_CACHE_DIR), generation)
 }
@@ -238,9 +241,13 @@ pub fn shared_demo_repo(generation: u32) -> Result<PathBuf> {
 pub fn shared_demo_repo_in(cache_root: &Path, generation: u32) -> Result<PathBuf> {
     check_generation(generation)?;
     let packages = demo_packages(generation);
-    let hash = content_hash(&packages)?;
-    let repo = cache_root.join(format!("gen-{generation}"));
-    let lock = cache_root.join(format!("gen-{generation}.lock"));
+    // The signing key is part of the content: a new key rebuilds the cache.
+    let hash = blake3::hash(format!("{}\n{DEMO_PUBLIC_KEY}", content_hash(&packages)?).as_bytes())
+        .to_hex()
+        .to_string();
+    // Not `gen-N`, where unsigned builds lived: trees of both kinds can share a machine.
+    let repo = cache_root.join(format!("signed-gen-{generation}"));
+    let lock = cache_root.join(format!("signed-gen-{generation}.lock"));
     with_file_lock(&lock, || {
         let stamp = repo.join(STAMP_FILE);
         if fs::read_to_string(&stamp).is_ok_and(|s| s.trim() == hash) {
@@ -248,14 +255,15 @@ pub fn shared_demo_repo_in(cache_root: &Path, generation: u32) -> Result<PathBuf
         }
         // Build beside the final location and rename, so a crash mid-build never leaves
         // a half-written repo that a later reader (without the lock) could pick up.
-        let partial = cache_root.join(format!("gen-{generation}.partial"));
+        let partial = cache_root.join(format!("signed-gen-{generation}.partial"));
         for stale in [&partial, &repo] {
             if stale.exists() {
                 fs::remove_dir_all(stale)
                     .with_context(|| format!("removing stale {}", stale.display()))?;
             }
         }
-        build_repo(&partial, &packages)
+        let signer = Signer::demo()?;
+        build_signed_repo(&partial, &packages, Some(&signer))
             .with_context(|| format!("building shared demo repo generation {generation}"))?;
         let partial_stamp = partial.join(STAMP_FILE);
         fs::write(&partial_stamp, format!("{hash}\n"))
@@ -342,6 +350,16 @@ mod tests {
                 "mxos-test-kernel 1.0",
             ]
         );
+
+        // Every package carries the demo key's signature.
+        for rpm in &rpms {
+            let sig = query(rpm, &["--nosignature", "--qf", "%{RSAHEADER:pgpsig}"]);
+            assert!(
+                sig.starts_with("RSA/SHA512, ") && sig.ends_with(", Key ID 8201986c88e453df"),
+                "{}: {sig}",
+                rpm.display()
+            );
+        }
 
         let shell = find(&rpms, "mxos-shell");
         assert!(

@@ -5,11 +5,13 @@
 
 pub mod bulk;
 pub mod cmd;
+pub mod debs;
 pub mod demo;
 pub mod lock;
 pub mod nginx;
 pub mod registry;
 pub mod rpms;
+pub mod signing;
 
 pub use bulk::bulk_packages;
 pub use cmd::run;
@@ -17,4 +19,5 @@ pub use demo::{build_demo_repo, demo_packages, shared_demo_repo};
 pub use lock::with_file_lock;
 pub use nginx::Nginx;
 pub use registry::Registry;
-pub use rpms::{build_repo, FileEntry, PackageSpec};
+pub use rpms::{build_repo, build_signed_repo, index_repo, FileEntry, PackageSpec};
+pub use signing::Signer;

@@ -363,8 +363,18 @@ pub fn build_rpm(topdir: &Path, pkg: &PackageSpec) -> Result<PathBuf> {
     Ok(expected)
 }
 
-/// Builds every package into `out_dir` (as `*.rpm`) and generates `out_dir/repodata`.
+/// Builds every package into `out_dir` (as `*.rpm`), unsigned, and generates
+/// `out_dir/repodata`.
 pub fn build_repo(out_dir: &Path, packages: &[PackageSpec]) -> Result<()> {
+    build_signed_repo(out_dir, packages, None)
+}
+
+/// [`build_repo`], each package signed by `signer` when given.
+pub fn build_signed_repo(
+    out_dir: &Path,
+    packages: &[PackageSpec],
+    signer: Option<&crate::signing::Signer>,
+) -> Result<()> {
     ensure!(
         !packages.is_empty(),
         "no packages to build into {}",
@@ -379,6 +389,7 @@ pub fn build_repo(out_dir: &Path, packages: &[PackageSpec]) -> Result<()> {
         .prefix("mxos-rpmbuild-")
         .tempdir()
         .context("creating rpmbuild topdir")?;
+    let mut built = Vec::new();
     for pkg in packages {
         let rpm = build_rpm(top.path(), pkg)?;
         let Some(file_name) = rpm.file_name() else {
@@ -387,7 +398,16 @@ pub fn build_repo(out_dir: &Path, packages: &[PackageSpec]) -> Result<()> {
         let dest = out_dir.join(file_name);
         fs::copy(&rpm, &dest)
             .with_context(|| format!("copying {} to {}", rpm.display(), dest.display()))?;
+        built.push(dest);
     }
+    if let Some(signer) = signer {
+        signer.sign_rpms(&built)?;
+    }
+    index_repo(out_dir)
+}
+
+/// (Re)generates `out_dir/repodata` for the `*.rpm` files in it.
+pub fn index_repo(out_dir: &Path) -> Result<()> {
     let repodata = out_dir.join("repodata");
     // A stale repodata would make createrepo_c try to reuse old metadata.
     if repodata.exists() {

@@ -23,7 +23,15 @@ const PACKAGES: &[(&str, &str)] = &[
     ),
     (
         "rpm",
-        "rpm and rpmbuild: installing and building test packages",
+        "rpm, rpmbuild, rpmkeys and rpmsign: installing, building, signing and checking packages",
+    ),
+    (
+        "gnupg",
+        "gpg: reads the treefile's package keys; makes and uses the tests' throw-away signing keys",
+    ),
+    (
+        "debian-archive-keyring",
+        "Debian's own keyring, what apt trees' mirrors are checked with by default",
     ),
     ("dnf", "the RPM package backend"),
     (
@@ -73,7 +81,7 @@ const PACKAGES: &[(&str, &str)] = &[
     ("systemd", "systemd-analyze verify for the update units"),
     (
         "dpkg-dev",
-        "dpkg-shlibdeps and dpkg-scanpackages for the tools' .deb packages",
+        "dpkg-shlibdeps and dpkg-scanpackages for the tools' .deb packages and the test mirror",
     ),
     ("binutils", "strip for the packaged binaries"),
     (

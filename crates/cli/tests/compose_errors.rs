@@ -44,7 +44,10 @@ fn failing_post_scriptlet_fails_the_compose_and_commits_nothing() {
     .unwrap();
     fs::write(
         t.join("tf/bad.repo"),
-        format!("[bad]\nbaseurl=file://{}\n", t.join("rpms").display()),
+        format!(
+            "[bad]\nbaseurl=file://{}\ngpgcheck=0\n",
+            t.join("rpms").display()
+        ),
     )
     .unwrap();
     let err = compose_fails(&["tree", &s(&tf), "--repo", &s(&t.join("repo"))]);

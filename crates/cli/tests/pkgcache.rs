@@ -56,7 +56,7 @@ fn small_tree(t: &Path, name: &str, extra: Vec<PackageSpec>, packages: &[&str]) 
     .unwrap();
     fs::write(
         t.join(format!("tf/{name}.repo")),
-        format!("[{name}]\nbaseurl=file://{}\n", rpms.display()),
+        format!("[{name}]\nbaseurl=file://{}\ngpgcheck=0\n", rpms.display()),
     )
     .unwrap();
     tf

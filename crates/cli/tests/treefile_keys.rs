@@ -18,8 +18,8 @@ fn tree(dir: &Path, extra: &str) -> PathBuf {
     fs::create_dir_all(dir).unwrap();
     fs::write(
         dir.join("demo.repo"),
-        "[mxos-demo]\nbaseurl=file://$demo_root/gen-1\ngpgcheck=0\n\
-         [mxos-demo-next]\nbaseurl=file://${demo_root}/gen-2\ngpgcheck=0\n",
+        "[mxos-demo]\nbaseurl=file://$demo_root/signed-gen-1\ngpgcheck=0\n\
+         [mxos-demo-next]\nbaseurl=file://${demo_root}/signed-gen-2\ngpgcheck=0\n",
     )
     .unwrap();
     let tf = dir.join("keys.yaml");

@@ -9,11 +9,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{anyhow, bail, Context, Result};
-use mxos_treefile::{AptSource, Plan};
+use mxos_treefile::{AptSource, AptVariant, Plan};
 
 use mxos_process::run;
 
 pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
+/// Debian's own keyring (package debian-archive-keyring): what a mirror is checked with
+/// when the treefile names no `keyring`, rather than whatever the build host trusts.
+pub const DEBIAN_KEYRING: &str = "/usr/share/keyrings/debian-archive-keyring.gpg";
 /// Where downloaded packages are kept between composes.
 pub const DEB_CACHE: &str = "/var/cache/mxos/apt-archives";
 /// Where the dpkg database lives in MxOS trees: `/var` is not part of a commit.
@@ -45,12 +48,18 @@ pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed
     if let Some(e) = epoch {
         cmd.env("SOURCE_DATE_EPOCH", e.to_string());
     }
-    cmd.args([
-        "--variant=minbase",
-        "--mode=root",
-        "--skip=essential/unlink",
-        "--skip=download/empty",
-    ])
+    let keyring = plan
+        .treefile
+        .keyring
+        .as_ref()
+        .map_or_else(|| PathBuf::from(DEBIAN_KEYRING), |k| k.path.clone());
+    cmd.args(match plan.treefile.apt_variant {
+        AptVariant::Minbase => ["--variant=minbase", "--mode=root"],
+        // Without essential packages the root has no dpkg of its own.
+        AptVariant::Custom => ["--variant=custom", "--mode=chrootless"],
+    })
+    .args(["--skip=essential/unlink", "--skip=download/empty"])
+    .arg(format!("--keyring={}", keyring.display()))
     .arg(format!(
         "--aptopt=APT::Install-Recommends \"{}\"",
         plan.treefile.recommends
@@ -77,7 +86,21 @@ pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed
         .arg(root)
         .arg(mirror)
         .args(extra_sources(plan)?.iter().map(mmdebstrap_line));
-    run(&mut cmd).with_context(|| {
+    let built = run(&mut cmd);
+    if let Err(e) = &built {
+        if let Some(problem) = signature_problem(&format!("{e:#}")) {
+            bail!(
+                "the Debian mirror {mirror} ({suite}) is refused: {problem}; its Release files were checked with the keyring {}{}",
+                keyring.display(),
+                if plan.treefile.keyring.is_some() {
+                    " (`keyring` in the treefile)"
+                } else {
+                    " (Debian's own; name the mirror's with `keyring`)"
+                }
+            );
+        }
+    }
+    built.with_context(|| {
         format!("building the Debian {suite} root with mmdebstrap from {mirror}")
     })?;
 
@@ -98,6 +121,28 @@ pub fn install(plan: &Plan, root: &Path, epoch: Option<u64>) -> Result<Installed
         newest_time: newest_copyright_time(root)?,
         packages,
     })
+}
+
+/// apt's account of a Release signature it refused (`W: GPG error: ...`), without the
+/// mirror it names.
+pub fn signature_problem(output: &str) -> Option<String> {
+    let line = output
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("W: GPG error:"))
+        .or_else(|| {
+            output
+                .lines()
+                .map(str::trim)
+                .find(|l| l.starts_with("E: The repository") && l.ends_with("is not signed."))
+        })?;
+    let rest = line.strip_prefix("W: GPG error: ").unwrap_or(line);
+    // `URL SUITE InRelease: what went wrong`
+    Some(
+        rest.split_once("Release: ")
+            .map_or(rest, |(_, why)| why)
+            .to_owned(),
+    )
 }
 
 fn newest_copyright_time(root: &Path) -> Result<u64> {
@@ -228,6 +273,23 @@ pub fn relocate_dpkg_db(root: &Path) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn apt_says_which_signature_it_refused() {
+        let out = "Err:1 http://127.0.0.1:8 bookworm InRelease\n  The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 8201986C88E453DF\n\
+                   W: GPG error: http://127.0.0.1:8 bookworm InRelease: The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 8201986C88E453DF\n\
+                   E: The repository 'http://127.0.0.1:8 bookworm InRelease' is not signed.\n";
+        assert_eq!(
+            signature_problem(out).as_deref(),
+            Some("The following signatures couldn't be verified because the public key is not available: NO_PUBKEY 8201986C88E453DF")
+        );
+        assert_eq!(
+            signature_problem("E: The repository 'http://m bookworm Release' is not signed.\n")
+                .as_deref(),
+            Some("E: The repository 'http://m bookworm Release' is not signed.")
+        );
+        assert_eq!(signature_problem("E: Unable to locate package x"), None);
+    }
 
     fn plan(mirror: &Path, sources: &[String]) -> Plan {
         let yaml = format!(

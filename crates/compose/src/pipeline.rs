@@ -137,6 +137,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
             apt::release_fingerprint(&plan, &req.workdir)?,
         )),
         Backend::Dnf => {
+            crate::dnf::keys::warn_unchecked(&plan);
             crate::dnf::repos::metadata_fingerprint(&plan, &req.workdir)?.map(|f| ("dnf-repomd", f))
         }
     };

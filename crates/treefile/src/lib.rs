@@ -30,8 +30,9 @@ pub use lockfile::{LockedPackage, Lockfile};
 pub use plan::{Plan, RepoFile};
 pub use schema::Treefile;
 pub use values::{
-    AddFile, Backend, BootLocation, CheckGroups, CheckPasswd, CliwrapBinary, Edition, ExternalFile,
-    IdPair, MetadataMode, OptUsrlocal, RepoPackages, Rojig, Rpmdb, Sysusers, VarValue,
+    AddFile, AptVariant, Backend, BootLocation, CheckGroups, CheckPasswd, CliwrapBinary, Edition,
+    ExternalFile, IdPair, MetadataMode, OptUsrlocal, RepoPackages, Rojig, Rpmdb, Sysusers,
+    VarValue,
 };
 pub use version::{automatic_version, civil_from_days};
 

@@ -319,14 +319,18 @@ fn normalize(
         raw.tmp_is_dir.get_or_insert(true);
     }
     let at = |key| origin(raw, key);
-    let (script_at, files_at, passwd_at, groups_at) = (
+    let (script_at, keyring_at, files_at, passwd_at, groups_at) = (
         at("postprocess-script"),
+        at("keyring"),
         at("add-files"),
         at("check-passwd"),
         at("check-groups"),
     );
     if let Some(f) = raw.postprocess_script.as_mut() {
         resolve(f, dir, &script_at, "postprocess-script")?;
+    }
+    if let Some(f) = raw.keyring.as_mut() {
+        resolve(f, dir, &keyring_at, "keyring")?;
     }
     for f in raw.add_files.iter_mut().flatten() {
         resolve(&mut f.source, dir, &files_at, "add-files")?;
@@ -394,9 +398,14 @@ fn repo_files(dirs: &[PathBuf]) -> Result<Vec<RepoFile>, TreefileError> {
     found
         .into_iter()
         .map(|(name, path)| {
+            let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
             let contents =
                 fs::read_to_string(&path).map_err(|source| TreefileError::Read { path, source })?;
-            Ok(RepoFile { name, contents })
+            Ok(RepoFile {
+                name,
+                contents,
+                dir,
+            })
         })
         .collect()
 }

@@ -38,6 +38,10 @@ pub struct Plan {
 pub struct RepoFile {
     pub name: String,
     pub contents: String,
+    /// The directory it was read from: its `gpgkey=` files are looked up there (a host
+    /// path, not part of the canonical form).
+    #[serde(skip)]
+    pub dir: PathBuf,
 }
 
 /// Top-level directories `add-files` may write to (rpm-ostree's list).
@@ -309,11 +313,13 @@ fn check(raw: &RawTreefile, top: &Path) -> Result<(), TreefileError> {
             if raw.suite.is_some() {
                 return Err(invalid("suite", "only used with `backend: apt`".to_owned()));
             }
-            if raw.mirror.is_some() {
-                return Err(invalid(
-                    "mirror",
-                    "only used with `backend: apt`".to_owned(),
-                ));
+            let apt_only = [
+                ("mirror", raw.mirror.is_some()),
+                ("keyring", raw.keyring.is_some()),
+                ("apt-variant", raw.apt_variant.is_some()),
+            ];
+            if let Some((key, _)) = apt_only.iter().find(|(_, set)| *set) {
+                return Err(invalid(key, "only used with `backend: apt`".to_owned()));
             }
             if raw.apt_sources.is_some() {
                 return Err(invalid(

@@ -204,6 +204,11 @@ treefile_keys! {
         suite: "suite" => String, basic, none;
         /// MxOS, apt backend: the Debian mirror.
         mirror: "mirror" => String, basic, none;
+        /// MxOS, apt backend: the keyring that signs the mirror's `Release` files, relative
+        /// to the treefile. Unset: Debian's own keyring.
+        keyring: "keyring" => ExternalFile, basic, none;
+        /// MxOS, apt backend: what mmdebstrap installs besides `packages`.
+        apt_variant: "apt-variant" => AptVariant, basic, (AptVariant::Minbase);
         /// MxOS, apt backend: more package sources, one sources.list line each.
         apt_sources: "apt-sources" => Vec<String>, append, (Vec::new());
         /// MxOS: `false` for trees that carry no kernel.

@@ -512,6 +512,13 @@ string_enum! {
 }
 
 string_enum! {
+    /// What mmdebstrap installs besides `packages` (MxOS, apt backend): Debian's `minbase`,
+    /// or nothing (`custom`: only `packages`, unpacked by the build host's dpkg, for
+    /// data-only trees and layers).
+    AptVariant { Minbase = "minbase", Custom = "custom" }
+}
+
+string_enum! {
     /// Where the kernel and initramfs live in the tree. `both` and `legacy` are spellings
     /// older rpm-ostree releases took; they read as `new`, with a warning.
     BootLocation { New = "new" | "both" | "legacy", Modules = "modules", KernelInstall = "kernel-install" }

@@ -263,6 +263,12 @@ fn apt_backend_needs_a_suite_and_dnf_refuses_apt_keys() {
         err.to_string(),
         "d.yaml:2:1: key `suite`: only used with `backend: apt`"
     );
+    let err =
+        mxos_treefile::load_str("d.yaml", "ref: x\napt-variant: custom\n", "x86_64").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "d.yaml:2:1: key `apt-variant`: only used with `backend: apt`"
+    );
     let err = mxos_treefile::load_str("b.yaml", "ref: x\nbackend: yum\n", "x86_64").unwrap_err();
     assert_eq!(
         err.to_string(),

@@ -133,11 +133,13 @@ fn repo_files_from_every_treefile_directory() {
         [
             RepoFile {
                 name: "centos.repo".into(),
-                contents: "[baseos]\n".into()
+                contents: "[baseos]\n".into(),
+                dir: dir.path().to_owned(),
             },
             RepoFile {
                 name: "zz.repo".into(),
-                contents: "[zz]\n".into()
+                contents: "[zz]\n".into(),
+                dir: dir.path().join("sub"),
             },
         ]
     );

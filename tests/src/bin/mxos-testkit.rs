@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/gen-1 if stale, prints its path)";
+const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/signed-gen-1 if stale, prints its path)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -155,15 +155,21 @@ pub fn deployments(sysroot: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A treefile like the demo one, in its own directory, installing from `rpm_repo`.
+/// A treefile like the demo one, in its own directory, installing from `rpm_repo` and
+/// checking its signatures with the demo key beside it.
 pub fn demo_treefile(dir: &Path, rpm_repo: &Path, extra: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
     let text = std::fs::read_to_string(workspace().join("treefiles/mxos-demo.yaml")).unwrap();
     std::fs::write(dir.join("mxos-demo.yaml"), format!("{text}{extra}")).unwrap();
+    std::fs::copy(
+        workspace().join("treefiles/RPM-GPG-KEY-mxos-demo"),
+        dir.join("RPM-GPG-KEY-mxos-demo"),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("mxos-demo.repo"),
         format!(
-            "[mxos-demo]\nname=demo\nbaseurl=file://{}\ngpgcheck=0\n",
+            "[mxos-demo]\nname=demo\nbaseurl=file://{}\ngpgkey=RPM-GPG-KEY-mxos-demo\n",
             rpm_repo.display()
         ),
     )

@@ -13,8 +13,10 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 use mxos_treefile::Plan;
 
+pub mod keys;
 mod lock;
 pub mod repos;
+mod signatures;
 
 use sha2::Digest as _;
 
@@ -78,6 +80,8 @@ pub enum LockMode {
 pub struct Dnf {
     dir: PathBuf,
     resolve_root: PathBuf,
+    /// The keys the enabled repos trust, for explaining a refused package.
+    keys: Vec<keys::RepoKey>,
 }
 
 impl Dnf {
@@ -97,9 +101,35 @@ impl Dnf {
         std::fs::create_dir_all(resolve_root)
             .with_context(|| format!("creating {}", resolve_root.display()))?;
         repos::enabled_repos(plan)?;
-        for f in &plan.repo_files {
-            std::fs::write(dir.join("repos.d").join(&f.name), &f.contents)
-                .with_context(|| format!("writing repo file {}", f.name))?;
+        let enabled = repos::enabled_repos(plan)?;
+        let policy = keys::policy(plan, &enabled, &|t| repos::expand(plan, t))?;
+        for (name, contents) in &policy.files {
+            std::fs::write(dir.join("repos.d").join(name), contents)
+                .with_context(|| format!("writing repo file {name}"))?;
+        }
+        // dnf imports each repo's keys into the resolve root's rpmdb as it needs them; keys
+        // a treefile named before must not stay trusted, so the rpmdb is kept only while
+        // the set of keys is the same.
+        let mut keyset = blake3::Hasher::new();
+        for key in &policy.keys {
+            let bytes = std::fs::read(&key.path)
+                .with_context(|| format!("reading {}", key.path.display()))?;
+            keyset.update(key.repo.as_bytes());
+            keyset.update(&[0]);
+            keyset.update(blake3::hash(&bytes).as_bytes());
+        }
+        let keyset = keyset.finalize().to_hex().to_string();
+        let stamp = resolve_root.join(".mxos-trusted-keys");
+        if std::fs::read_to_string(&stamp).ok().as_deref() != Some(keyset.as_str()) {
+            for db in [RPMDB_DIR, "var/lib/rpm"] {
+                let db = resolve_root.join(db);
+                if db.exists() {
+                    std::fs::remove_dir_all(&db)
+                        .with_context(|| format!("clearing the keys in {}", db.display()))?;
+                }
+            }
+            std::fs::write(&stamp, &keyset)
+                .with_context(|| format!("writing {}", stamp.display()))?;
         }
         for (name, value) in &plan.treefile.repovars {
             std::fs::write(dir.join("vars").join(name), value)
@@ -113,6 +143,7 @@ impl Dnf {
         let dnf = Dnf {
             dir,
             resolve_root: resolve_root.to_owned(),
+            keys: policy.keys,
         };
         dnf.write_macros(plan)?;
         Ok(dnf)
@@ -168,7 +199,16 @@ impl Dnf {
             .args(["--refresh", "install", "--downloadonly", "--destdir"])
             .arg(&pkgdir)
             .args(&plan.treefile.packages);
-        run(&mut cmd).context("resolving packages with dnf")?;
+        let resolved = run(&mut cmd);
+        if let Err(e) = &resolved {
+            // dnf checked the signatures of what it downloaded and said which failed.
+            if let Some(refusal) =
+                signatures::explain(&format!("{e:#}"), &pkgdir, &self.keys, &self.dir)?
+            {
+                bail!("{refusal}");
+            }
+        }
+        resolved.context("resolving packages with dnf")?;
         let mut files: Vec<PathBuf> = std::fs::read_dir(&pkgdir)
             .with_context(|| format!("listing {}", pkgdir.display()))?
             .map(|e| e.map(|e| e.path()))

@@ -115,9 +115,9 @@ pub fn enabled_repos(plan: &Plan) -> Result<Vec<String>> {
 /// dnf's `[main]`: repos only from our directory, the plan's weak-deps, docs and exclusions.
 pub fn dnf_conf(plan: &Plan, reposdir: &Path, varsdir: &Path) -> String {
     let mut s = String::from("[main]\n");
-    // Test and MxOS-internal repos are unsigned; production repos set gpgcheck in their
-    // .repo file, which overrides this per repo.
-    let _ = writeln!(s, "gpgcheck=0");
+    // Every repo checks package signatures unless its .repo file says `gpgcheck=0`.
+    let _ = writeln!(s, "gpgcheck=1");
+    let _ = writeln!(s, "localpkg_gpgcheck=1");
     let _ = writeln!(s, "reposdir={}", reposdir.display());
     let _ = writeln!(s, "varsdir={}", varsdir.display());
     // Relative to the installroot: dnf's own state lands in /var, which postprocess drops.
@@ -169,6 +169,17 @@ pub fn metadata_fingerprint(plan: &Plan, work: &Path) -> Result<Option<String>> 
     };
     std::fs::create_dir_all(work)?;
     let mut hasher = blake3::Hasher::new();
+    // A changed key must check the packages again.
+    let Ok(policy) = super::keys::policy(plan, &enabled, &|t| expand(plan, t)) else {
+        return Ok(None);
+    };
+    for key in &policy.keys {
+        let Ok(bytes) = std::fs::read(&key.path) else {
+            return Ok(None);
+        };
+        hasher.update(key.repo.as_bytes());
+        hasher.update(blake3::hash(&bytes).as_bytes());
+    }
     for (id, url) in urls {
         let Ok(bytes) = mxos_process::fetch(&url, &work.join(format!("repomd-{id}.xml"))) else {
             return Ok(None);
@@ -192,21 +203,28 @@ pub fn repomd_urls(plan: &Plan, enabled: &[String]) -> Option<Vec<(String, Strin
             .split([',', ' '])
             .map(str::trim)
             .find(|u| !u.is_empty())?;
-        let mut url = baseurl
-            .replace("$releasever", plan.releasever().as_deref().unwrap_or(""))
-            .replace("$basearch", &plan.basearch)
-            .replace("$arch", &plan.basearch);
-        for (k, v) in &plan.treefile.repovars {
-            url = url
-                .replace(&format!("${{{k}}}"), v)
-                .replace(&format!("${k}"), v);
-        }
+        let url = expand(plan, baseurl);
         out.push((
             id.clone(),
             format!("{}/repodata/repomd.xml", url.trim_end_matches('/')),
         ));
     }
     Some(out)
+}
+
+/// `text` with dnf's `$releasever`, `$basearch`, `$arch` and the treefile's `repovars`
+/// filled in.
+pub fn expand(plan: &Plan, text: &str) -> String {
+    let mut out = text
+        .replace("$releasever", plan.releasever().as_deref().unwrap_or(""))
+        .replace("$basearch", &plan.basearch)
+        .replace("$arch", &plan.basearch);
+    for (k, v) in &plan.treefile.repovars {
+        out = out
+            .replace(&format!("${{{k}}}"), v)
+            .replace(&format!("${k}"), v);
+    }
+    out
 }
 
 /// When a repo's metadata was generated: the newest `<timestamp>` in its `repomd.xml`.
