@@ -612,9 +612,9 @@ impl Drop for HttpServer {
     }
 }
 
-/// 4. What SELinux labelling costs on the bootable test OS (Debian's reference policy, about
-/// 400 packages): the compose once, then its root committed again with and without labels,
-/// each into an empty repo; the difference against the whole compose.
+/// What SELinux labelling costs on the bootable test OS (Debian's reference policy): the
+/// compose once, then its root committed again with and without labels, each into an empty
+/// repo; the difference against the whole compose.
 fn selinux_row(bin: &Path, work: &Path) -> Result<Row> {
     let repo = work.join("vm-build");
     let treefile = workspace_root().join("treefiles/mxos-vm.yaml");

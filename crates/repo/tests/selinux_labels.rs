@@ -208,6 +208,14 @@ fn literal_labels_are_stock_ostrees_and_usr_etc_is_labelled_as_etc() {
         .commit_tree_with(&request(&root, &layers, &meta, Some(&labels)), Some(1))
         .unwrap();
     assert_eq!(serial, labelled);
+    // Many writer threads, each loading the policy: libselinux's process-wide policy root
+    // once corrupted the heap when loads raced; they take turns now.
+    for _ in 0..5 {
+        let many = repo
+            .commit_tree_with(&request(&root, &layers, &meta, Some(&labels)), Some(8))
+            .unwrap();
+        assert_eq!(many, labelled);
+    }
 }
 
 #[test]
