@@ -61,7 +61,7 @@ say package=$(dpkg-query -W -f '${Package}_${Version}_${Status}' mxos-update | t
 MANWIDTH=300 LC_ALL=C.UTF-8 man -P cat mxos-update > /run/mxos-vmtest-man.txt 2>&1
 head -4 /run/mxos-vmtest-man.txt | prefixed man
 say man_name=$(sed -n '/^NAME/{n;p;q}' /run/mxos-vmtest-man.txt | tr -s ' ' | sed 's/^ //')
-MANWIDTH=300 man -L es -P cat mxos-update > /run/mxos-vmtest-man-es.txt 2>&1
+MANWIDTH=300 LC_ALL=C.UTF-8 man -L es -P cat mxos-update > /run/mxos-vmtest-man-es.txt 2>&1
 say man_nombre=$(sed -n '/^NOMBRE/{n;p;q}' /run/mxos-vmtest-man-es.txt | tr -s ' ' | sed 's/^ //')
 say enforce=$(getenforce)
 say label_bash=$(stat -c %C /usr/bin/bash)

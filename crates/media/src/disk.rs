@@ -285,12 +285,34 @@ fn populate(
         deploy.arg(format!("--karg={k}"));
     }
     run(deploy.arg(&refspec)).context("deploying the commit into the image")?;
+    label_outside_the_commit(mnt, commit)?;
     let cfg = fs::read_to_string(mnt.join("boot/loader/grub.cfg"))
         .context("reading the generated grub.cfg")?;
     if !cfg.contains("menuentry") {
         bail!("the generated grub.cfg has no boot entry:\n{cfg}");
     }
     run(&mut Command::new("sync"))?;
+    Ok(())
+}
+
+/// A deployment made on a build host without SELinux has an unlabelled `/etc` (libostree's
+/// copy of `/usr/etc`) and `/var`: label them from the deployment's own policy, as a machine
+/// booted with SELinux would have them. Trees without a policy are left as they are.
+fn label_outside_the_commit(mnt: &Path, commit: &str) -> Result<()> {
+    let stateroot = mnt.join("ostree/deploy").join(mxos_agent::STATEROOT);
+    let deployment = stateroot.join(format!("deploy/{commit}.0"));
+    if mxos_repo::tree_policy(&deployment)?.is_none() {
+        return Ok(());
+    }
+    let labels = mxos_repo::Labelling {
+        policy_root: deployment.clone(),
+        version: mxos_repo::LabelVersion::UsrEtcAsEtc,
+    };
+    mxos_repo::label_on_disk(&deployment.join("etc"), "/etc", &labels)
+        .context("labelling the deployment's /etc")?;
+    mxos_repo::label_on_disk(&stateroot.join("var"), "/var", &labels)
+        .context("labelling the stateroot's /var")?;
+    mxos_repo::label_on_disk(&mnt.join("boot"), "/boot", &labels).context("labelling /boot")?;
     Ok(())
 }
 

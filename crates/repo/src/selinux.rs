@@ -155,6 +155,47 @@ impl Policy {
     }
 }
 
+/// Labels `dir` and everything under it on disk as if it were at `as_path` on the machine
+/// (`deploy/…/etc` as `/etc`), from the policy of `labelling`; returns how many entries it
+/// labelled. For what a deployment gets outside its commit: the `/etc` libostree copies from
+/// `/usr/etc` and the stateroot's `/var`, which a build host without SELinux leaves unlabelled.
+pub fn label_on_disk(dir: &Path, as_path: &str, labelling: &Labelling) -> Result<usize> {
+    let policy = Policy::load(labelling)?;
+    let mut n = 0;
+    let mut stack = vec![(dir.to_path_buf(), as_path.to_owned())];
+    while let Some((path, on_machine)) = stack.pop() {
+        let meta = std::fs::symlink_metadata(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let lookup = context_path(&on_machine, labelling.version);
+        policy
+            .handle()
+            .restorecon(
+                &lookup,
+                None,
+                &gio::File::for_path(&path),
+                ostree::SePolicyRestoreconFlags::ALLOW_NOLABEL,
+                gio::Cancellable::NONE,
+            )
+            .map_err(gerr)
+            .with_context(|| format!("labelling {} as {lookup}", path.display()))?;
+        n += 1;
+        if meta.is_dir() {
+            for e in
+                std::fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))?
+            {
+                let e = e?;
+                let name = e.file_name().to_string_lossy().into_owned();
+                let child = match on_machine.as_str() {
+                    "/" => format!("/{name}"),
+                    p => format!("{p}/{name}"),
+                };
+                stack.push((e.path(), child));
+            }
+        }
+    }
+    Ok(n)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

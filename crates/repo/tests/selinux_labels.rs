@@ -242,3 +242,37 @@ fn a_tree_without_a_policy_is_refused() {
     );
     assert_eq!(repo.resolve("mxos/test").unwrap(), None);
 }
+
+#[test]
+fn a_deployments_etc_is_labelled_on_disk_as_etc() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let root = t.join("root");
+    tree_with_policy(&root);
+    let etc = t.join("deploy/etc");
+    fs::create_dir_all(etc.join("selinux")).unwrap();
+    fs::write(etc.join("passwd"), "root:x:0:0::/root:/bin/sh\n").unwrap();
+    fs::write(etc.join("hostname"), "aula-3\n").unwrap();
+    let labels = Labelling {
+        policy_root: root.clone(),
+        version: LabelVersion::UsrEtcAsEtc,
+    };
+    assert_eq!(mxos_repo::label_on_disk(&etc, "/etc", &labels).unwrap(), 4);
+    // The stock CLI commits the xattrs it finds on disk: what the labels are.
+    let stock_repo = t.join("stock");
+    let stock_arg = format!("--repo={}", stock_repo.display());
+    ostree(&["init", &stock_arg, "--mode=archive"]);
+    ostree(&[
+        "commit",
+        &stock_arg,
+        "--branch=etc",
+        &format!("--tree=dir={}", etc.display()),
+    ]);
+    let l = listing(&stock_repo, "etc");
+    assert_eq!(
+        label_of(&l, "/passwd"),
+        "system_u:object_r:passwd_file_t:s0"
+    );
+    assert_eq!(label_of(&l, "/hostname"), "system_u:object_r:etc_t:s0");
+    assert_eq!(label_of(&l, "/selinux"), "system_u:object_r:etc_t:s0");
+}
