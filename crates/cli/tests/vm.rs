@@ -84,6 +84,8 @@ ostree admin status | prefixed ostree
 
 const STEP_2: &str = r#"
 say booted=$(booted)
+# What libostree said while it finalized the staged deployment at the last shutdown.
+journalctl -b -1 -u ostree-finalize-staged.service --no-pager -o cat | prefixed finalize
 say nota=$(cat /etc/mxos-nota)
 journalctl -b -t mxos-update --no-pager -o cat | prefixed journal
 say enforce=$(getenforce)
@@ -266,6 +268,7 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     assert!(status.success());
     let root = ov.join("vmtest/root");
     for d in [
+        "usr/lib/systemd/journald.conf.d",
         "usr/libexec/mxos-vmtest",
         "usr/lib/systemd/system",
         "etc/systemd/system/multi-user.target.wants",
@@ -278,6 +281,13 @@ fn overlays_with_vmtest(dir: &Path) -> PathBuf {
     )
     .unwrap();
     fs::write(root.join("usr/libexec/mxos-vmtest/driver"), DRIVER).unwrap();
+    // The journal of the previous boot tells what happened at its shutdown (ostree's
+    // finalization of the staged deployment runs there).
+    fs::write(
+        root.join("usr/lib/systemd/journald.conf.d/50-mxos-vmtest.conf"),
+        "[Journal]\nStorage=persistent\n",
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(
         root.join("usr/libexec/mxos-vmtest/driver"),
@@ -417,7 +427,16 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         .prefix("mxos-vm-")
         .tempdir_in("/var/tmp")
         .unwrap();
-    let t = tmp.path();
+    // MXOS_VM_KEEP=1 keeps the disk, repos and keys for whoever debugs a failure by hand.
+    let (_cleanup, t) = if std::env::var_os("MXOS_VM_KEEP").is_some() {
+        let path = tmp.keep();
+        eprintln!("vm-test: keeping {}", path.display());
+        (None, path)
+    } else {
+        let path = tmp.path().to_owned();
+        (Some(tmp), path)
+    };
+    let t = t.as_path();
     let (build, public) = (t.join("build"), t.join("public"));
     fs::create_dir_all(&public).unwrap();
     compose(&["keygen", &s(&t.join("mxos"))]);
@@ -615,7 +634,17 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     );
 
     let (k, boot2, text) = vm.boot(2, STEP_2);
-    assert_eq!(k["booted"], v2, "boot 2 runs v2: {}", tail(&text, 40));
+    let finalize: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("MXOS-VMTEST finalize: "))
+        .collect();
+    assert_eq!(
+        k["booted"],
+        v2,
+        "boot 2 runs v2; ostree-finalize-staged at the shutdown before:\n{}\nconsole: {}",
+        finalize.join("\n"),
+        tail(&text, 40)
+    );
     assert_eq!(
         k["nota"], "aula 3, equipo 7",
         "the user's /etc change survived"

@@ -278,6 +278,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         (Some(v), None) => format!("MxOS {} {v}", plan.treefile_name),
         (None, None) => format!("MxOS {}", plan.treefile_name),
     };
+    crate::selinux::check_finalizable(&plan, &root)?;
     let labels = crate::selinux::labelling(&plan, &root)?;
     let _commit_step = tracing::info_span!("mxos.step", step = "committing").entered();
     let report = repo.commit_tree_report(&CommitRequest {

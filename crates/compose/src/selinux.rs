@@ -19,6 +19,32 @@ pub fn labelling(plan: &Plan, root: &Path) -> Result<Option<Labelling>> {
     })
 }
 
+/// Refuses a tree whose staged updates libostree could never finalize: when the deployment
+/// ships `semodule`, libostree rebuilds its SELinux policy at shutdown by running semodule
+/// inside `/usr/bin/bwrap` from the booted tree, and if bubblewrap is missing the
+/// finalization fails and the update silently vanishes at reboot (vm-test lost every
+/// staged deployment this way). No package declares that dependency, so the compose does.
+pub fn check_finalizable(plan: &Plan, root: &Path) -> Result<()> {
+    let has = |path: &str| root.join(path).symlink_metadata().is_ok();
+    finalizable(
+        &plan.treefile_name,
+        has("usr/sbin/semodule"),
+        has("usr/bin/bwrap"),
+    )
+}
+
+fn finalizable(treefile: &str, semodule: bool, bwrap: bool) -> Result<()> {
+    if semodule && !bwrap {
+        bail!(
+            "{treefile}: the tree has /usr/sbin/semodule but no /usr/bin/bwrap; libostree \
+             runs semodule inside bubblewrap when it finalizes a staged update at shutdown, \
+             so every update of this tree would be dropped at the reboot; add bubblewrap to \
+             `packages`"
+        );
+    }
+    Ok(())
+}
+
 /// The pure part of [`labelling`].
 pub fn decide(plan: &Plan, policy: Option<&PolicyId>) -> Result<Option<LabelVersion>> {
     let version = match plan.treefile.selinux_label_version {
@@ -49,6 +75,20 @@ mod tests {
 
     fn plan(yaml: &str) -> Plan {
         mxos_treefile::load_str("t.yaml", yaml, "x86_64").unwrap()
+    }
+
+    #[test]
+    fn semodule_needs_bubblewrap_beside_it() {
+        assert!(finalizable("t.yaml", false, false).is_ok());
+        assert!(finalizable("t.yaml", true, true).is_ok());
+        assert!(finalizable("t.yaml", false, true).is_ok());
+        assert_eq!(
+            finalizable("t.yaml", true, false).unwrap_err().to_string(),
+            "t.yaml: the tree has /usr/sbin/semodule but no /usr/bin/bwrap; libostree runs \
+             semodule inside bubblewrap when it finalizes a staged update at shutdown, so \
+             every update of this tree would be dropped at the reboot; add bubblewrap to \
+             `packages`"
+        );
     }
 
     #[test]
