@@ -34,6 +34,12 @@ fn policy_package() -> PackageSpec {
              /etc/passwd\t--\tsystem_u:object_r:passwd_file_t:s0\n",
         ),
         file("/etc/selinux/mxtest/policy/policy.33", "policy bytes\n"),
+        file("/etc/selinux/semanage.conf", "module-store = direct\n"),
+        // Where Debian's and Fedora's policy packages put the module store.
+        file(
+            "/var/lib/selinux/mxtest/active/modules/100/base/cil",
+            "(base module)\n",
+        ),
     ];
     p
 }
@@ -119,6 +125,21 @@ fn a_tree_with_a_policy_is_labelled_from_it() {
     ]);
     assert!(policy.starts_with("'mxtest:"), "{policy}");
     assert_eq!(policy.trim().len(), "'mxtest:'".len() + 64, "{policy}");
+    // The module store left /var (no commit carries it) for /etc, and semanage knows.
+    let cat = |path: &str| ostree(&["--repo", repo.to_str().unwrap(), "cat", &labelled, path]);
+    assert_eq!(
+        cat("/usr/etc/selinux/mxtest/active/modules/100/base/cil"),
+        "(base module)\n"
+    );
+    assert_eq!(
+        cat("/usr/etc/selinux/semanage.conf"),
+        "module-store = direct\n\n# An OSTree machine has no /var in its commits: \
+         mxos-compose moved the store.\nstore-root=/etc/selinux\n"
+    );
+    assert!(
+        !l.contains("/var/lib/selinux/mxtest/active"),
+        "the store is not left in /var: {l}"
+    );
     ostree(&["--repo", repo.to_str().unwrap(), "fsck"]);
 
     // `selinux: false`: the same packages, no labels.

@@ -92,6 +92,7 @@ pub fn postprocess(
             );
         }
     }
+    crate::selinux::move_policy_store(plan, root)?;
     clear_api_dirs(root)?;
     move_home_content(root, t.opt_usrlocal)?;
     convert_var(root, &extra_tmpfiles).context("converting /var to tmpfiles.d entries")?;
