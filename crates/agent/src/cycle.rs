@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use mxos_fleet::{Acceptance, Decision, DeviceView, FleetManifest, Refusal, Release};
+use mxos_repo::Deployment;
 
 use crate::config::{self, Fragment, RebootPolicy, Settings};
 use crate::i18n::short;
@@ -413,6 +414,47 @@ pub enum Health {
     FellBack {
         commit: String,
     },
+    /// The update staged before the last shutdown never became a deployment: libostree's
+    /// finalization at shutdown failed. The trial is called off so that GRUB's boot counting
+    /// does not count the running version's boots against it.
+    NotFinalized {
+        commit: String,
+        running: String,
+    },
+}
+
+/// Where the version on trial stands, from the deployments alone.
+#[derive(Debug, PartialEq, Eq)]
+enum TrialVerdict {
+    /// The trial version runs: run its checks.
+    Check,
+    /// It is staged for the next boot (the check was run by hand before the reboot).
+    NotYet,
+    /// It is the default but the previous one runs: GRUB's boot counting gave up on it.
+    FellBack,
+    /// It is not the default: what was staged never became a deployment at shutdown (a
+    /// copy of the same commit may still be there as the rollback).
+    NotFinalized { running: String },
+}
+
+fn trial_verdict(pending: &str, deployments: &[Deployment]) -> TrialVerdict {
+    let Some(booted) = deployments
+        .iter()
+        .find(|d| d.booted)
+        .or(deployments.first())
+    else {
+        return TrialVerdict::NotYet;
+    };
+    if booted.checksum == pending {
+        return TrialVerdict::Check;
+    }
+    match deployments.first() {
+        Some(d) if d.checksum == pending && d.staged => TrialVerdict::NotYet,
+        Some(d) if d.checksum == pending => TrialVerdict::FellBack,
+        _ => TrialVerdict::NotFinalized {
+            running: booted.checksum.clone(),
+        },
+    }
 }
 
 /// Runs on every boot before boot-complete.target (mxos-health.service).
@@ -424,27 +466,29 @@ pub fn health_check(sysroot: &Path, timeout_override: Option<u32>) -> Result<Hea
         return Ok(Health::NothingToCheck);
     };
     let deployments = device.sysroot.deployments();
-    let booted = deployments
-        .iter()
-        .find(|d| d.booted)
-        .or(deployments.first())
-        .cloned();
-    let Some(booted) = booted else {
-        return Ok(Health::NothingToCheck);
-    };
-    if booted.checksum != pending {
-        if deployments
-            .first()
-            .is_some_and(|d| d.checksum == pending && !d.staged)
-        {
-            // The default is the trial version but we run the previous one: it never booted.
+    match trial_verdict(&pending, &deployments) {
+        TrialVerdict::Check => {}
+        TrialVerdict::NotYet => return Ok(Health::NothingToCheck),
+        TrialVerdict::FellBack => {
             crate::update::rollback_in(&device.sysroot)?;
             crate::update::end_trial(sysroot)?;
             let said = t!("health-fell-back", commit = short(&pending));
             events::rolled_back(&pending, "boot-counting", &said);
             return Ok(Health::FellBack { commit: pending });
         }
-        return Ok(Health::NothingToCheck);
+        TrialVerdict::NotFinalized { running } => {
+            crate::update::end_trial(sysroot)?;
+            let said = t!(
+                "health-not-finalized",
+                commit = short(&pending),
+                running = short(&running)
+            );
+            events::not_finalized(&pending, &said);
+            return Ok(Health::NotFinalized {
+                commit: pending,
+                running,
+            });
+        }
     }
     let settings = settings(&device.root())?;
     let timeout = std::time::Duration::from_secs(
@@ -481,4 +525,51 @@ pub fn health_check(sysroot: &Path, timeout_override: Option<u32>) -> Result<Hea
         commit: pending,
         failures,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(index: usize, checksum: &str, booted: bool, staged: bool) -> Deployment {
+        Deployment {
+            index,
+            stateroot: "mxos".into(),
+            checksum: checksum.into(),
+            serial: 0,
+            refspec: None,
+            booted,
+            staged,
+        }
+    }
+
+    #[test]
+    fn where_the_trial_version_stands() {
+        use TrialVerdict::*;
+        // Booted the trial version: check it.
+        assert_eq!(
+            trial_verdict("v2", &[d(0, "v2", true, false), d(1, "v1", false, false)]),
+            Check
+        );
+        // Still staged, before the reboot.
+        assert_eq!(
+            trial_verdict("v2", &[d(0, "v2", false, true), d(1, "v1", true, false)]),
+            NotYet
+        );
+        // The default, but GRUB booted v1.
+        assert_eq!(
+            trial_verdict("v2", &[d(0, "v2", false, false), d(1, "v1", true, false)]),
+            FellBack
+        );
+        // Lost at shutdown: v1 alone, or v1 with an older copy of v2 as the rollback.
+        let lost = NotFinalized {
+            running: "v1".into(),
+        };
+        assert_eq!(trial_verdict("v2", &[d(0, "v1", true, false)]), lost);
+        assert_eq!(
+            trial_verdict("v2", &[d(0, "v1", true, false), d(1, "v2", false, false)]),
+            lost
+        );
+        assert_eq!(trial_verdict("v2", &[]), NotYet);
+    }
 }

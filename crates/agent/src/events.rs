@@ -1,5 +1,5 @@
 //! The agent's decisions as structured log events. Under systemd they reach the journal with
-//! `MXOS_COMMIT`, `MXOS_CHANNEL` and `MXOS_REASON` fields, and the three an admin searches a
+//! `MXOS_COMMIT`, `MXOS_CHANNEL` and `MXOS_REASON` fields, and the four an admin searches a
 //! fleet's logs for carry a fixed `MESSAGE_ID` (`journalctl MESSAGE_ID=…`), as bootc does.
 
 use crate::i18n::Text;
@@ -10,6 +10,9 @@ pub const UPGRADE_ID: &str = "5b0e4f52c2c84e6f9a7d2f1b6c3e8a01";
 pub const ROLLBACK_ID: &str = "8d3a91f0e47b4c2d8e5f6a7b9c0d1e02";
 /// The version on trial failed its health checks.
 pub const HEALTH_FAILED_ID: &str = "c4f2a8e61b9d4e3fa0b7c5d2e8f91a03";
+
+/// A staged update was lost at shutdown (libostree's finalization failed).
+pub const NOT_FINALIZED_ID: &str = "e1b7d40c9a2f4c6b8d3e5f7a9b1c2d04";
 
 /// A decision without a message id: what a check found, what the cycle did and why.
 pub fn decision(what: &'static str, commit: Option<&str>, channel: Option<&str>, text: &Text) {
@@ -50,6 +53,16 @@ pub fn health_failed(commit: &str, text: &Text) {
         target: "mxos::agent",
         message_id = HEALTH_FAILED_ID,
         mxos_decision = "health-failed",
+        mxos_commit = commit,
+        "{text}"
+    );
+}
+
+pub fn not_finalized(commit: &str, text: &Text) {
+    tracing::error!(
+        target: "mxos::agent",
+        message_id = NOT_FINALIZED_ID,
+        mxos_decision = "not-finalized",
         mxos_commit = commit,
         "{text}"
     );

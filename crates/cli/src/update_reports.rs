@@ -155,6 +155,10 @@ pub enum HealthOutcome {
     RolledBack,
     /// The trial version never reached its checks; GRUB booted the previous one.
     FellBack,
+    /// The update staged before the last shutdown was never finalized into a deployment;
+    /// the running version is unharmed and stays (exit status 0), the next cycle stages the
+    /// update again.
+    NotFinalized,
 }
 
 /// `mxos-update health-check`.
@@ -205,6 +209,16 @@ impl HealthReport {
                 Some(commit),
                 &[],
                 t!("health-fell-back", commit = short(commit)),
+            ),
+            Health::NotFinalized { commit, running } => (
+                HealthOutcome::NotFinalized,
+                Some(commit),
+                &[],
+                t!(
+                    "health-not-finalized",
+                    commit = short(commit),
+                    running = short(running)
+                ),
             ),
         };
         HealthReport {

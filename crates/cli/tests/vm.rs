@@ -111,11 +111,22 @@ const STEP_3: &str = r#"
 say booted=$(booted)
 say enforce=$(getenforce)
 mxos-update status | prefixed status
+# v2 staged again, then held back at shutdown with libostree's own switch (what
+# `ostree admin deploy --lock-finalization` sets): an update lost as a failed finalization
+# loses it. The next boot's health check must call that trial off.
+out=$(mxos-update upgrade 2>&1); rc=$?
+echo "$out" | prefixed restage
+say restage_rc=$rc
+touch /run/ostree/staged-deployment-locked
 "#;
 
 /// Installs the next version (whatever the host published) and powers off.
 const STEP_UPGRADE: &str = r#"
 say booted=$(booted)
+journalctl -b -t mxos-update --no-pager -o cat | prefixed journal
+say tries_before=$(tr -d '#' < /boot/grub2/grubenv | sed -n 's/^mxos_boot_tries=//p')
+say not_finalized=$(journalctl -b -t mxos-update MESSAGE_ID=e1b7d40c9a2f4c6b8d3e5f7a9b1c2d04 -o json --no-pager \
+    | sed -n 's/.*"MXOS_COMMIT":"\([0-9a-f]*\)".*/\1/p' | tail -1)
 out=$(mxos-update upgrade 2>&1); rc=$?
 echo "$out" | prefixed upgrade
 say upgrade_rc=$rc
@@ -600,6 +611,25 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     );
     // SELinux: the policy is loaded and the files carry the labels the commit gave them.
     assert_eq!(k["enforce"], "Permissive", "{}", tail(&text, 40));
+    // The policy store travels in the commit's /etc, where libostree's finalization finds it.
+    let semanage = ostree(&[
+        "--repo",
+        &s(&build),
+        "cat",
+        &v1,
+        "/usr/etc/selinux/semanage.conf",
+    ]);
+    assert!(
+        semanage.ends_with("\nstore-root=/etc/selinux\n"),
+        "{semanage}"
+    );
+    ostree(&[
+        "--repo",
+        &s(&build),
+        "ls",
+        &v1,
+        "/usr/etc/selinux/default/active/modules",
+    ]);
     let committed_label = |path: &str| {
         let line = ostree(&["--repo", &s(&build), "ls", "-X", &v1, path]);
         line.split("b'security.selinux', b'")
@@ -733,8 +763,26 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         &key,
         &url,
     );
+    assert_eq!(k["restage_rc"], "0", "{}", tail(&text, 30));
     let (k, _, text) = vm.boot(4, STEP_UPGRADE);
     assert_eq!(k["booted"], v1);
+    // The v2 staged in boot 3 never became a deployment: the health check said so and
+    // called the trial off, so GRUB does not count v1's boots against it.
+    assert!(
+        text.contains(&format!(
+            "MXOS-VMTEST journal: La actualización {} no se instaló al apagar el equipo",
+            &v2[..12]
+        )),
+        "{}",
+        tail(&text, 30)
+    );
+    assert_eq!(k["not_finalized"], v2, "{}", tail(&text, 30));
+    assert_eq!(
+        k["tries_before"],
+        "",
+        "trial called off: {}",
+        tail(&text, 30)
+    );
     assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 30));
     assert_eq!(k["tries"], "3", "the new version is on trial with 3 boots");
     let (text5, _) = vm.boot_unattended(5);

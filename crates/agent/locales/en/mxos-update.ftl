@@ -14,6 +14,7 @@ health-nothing = No new version is on trial.
 health-passed = Version { $commit } passed its health checks.
 health-rolled-back = Version { $commit } failed its health checks ({ $failures }); returning to the previous version.
 health-fell-back = Version { $commit } did not manage to boot; the machine went back to the previous version.
+health-not-finalized = Update { $commit } was not installed at the last shutdown: ostree could not finish it (see `journalctl -b -1 -u ostree-finalize-staged`). Version { $running } keeps running; the next update check installs it again.
 health-failed = the new version failed its health checks
 
 ## Errors and refusals

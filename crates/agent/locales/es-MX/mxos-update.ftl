@@ -14,6 +14,7 @@ health-nothing = No hay ninguna versión nueva en prueba.
 health-passed = La versión { $commit } pasó las revisiones de salud.
 health-rolled-back = La versión { $commit } falló las revisiones ({ $failures }); se regresa a la versión anterior.
 health-fell-back = La versión { $commit } no logró arrancar; el equipo volvió a la versión anterior.
+health-not-finalized = La actualización { $commit } no se instaló al apagar el equipo: ostree no pudo terminarla (vea `journalctl -b -1 -u ostree-finalize-staged`). Se sigue usando la versión { $running }; la próxima revisión de actualizaciones la instalará de nuevo.
 health-failed = la versión nueva no pasó las revisiones de salud
 
 ## Errores y rechazos
