@@ -49,20 +49,19 @@ pub fn rolled_back(commit: &str, reason: &'static str, text: &Text) {
 }
 
 pub fn health_failed(commit: &str, text: &Text) {
-    tracing::error!(
-        target: "mxos::agent",
-        message_id = HEALTH_FAILED_ID,
-        mxos_decision = "health-failed",
-        mxos_commit = commit,
-        "{text}"
-    );
+    failure(HEALTH_FAILED_ID, "health-failed", commit, text);
 }
 
 pub fn not_finalized(commit: &str, text: &Text) {
+    failure(NOT_FINALIZED_ID, "not-finalized", commit, text);
+}
+
+/// An error-level event about one commit, under its fixed message id.
+fn failure(message_id: &'static str, decision: &'static str, commit: &str, text: &Text) {
     tracing::error!(
         target: "mxos::agent",
-        message_id = NOT_FINALIZED_ID,
-        mxos_decision = "not-finalized",
+        message_id,
+        mxos_decision = decision,
         mxos_commit = commit,
         "{text}"
     );
