@@ -9,7 +9,10 @@ use mxos_compose::{ComposeRequest, Outcome};
 use mxos_repo::{Repo, RepoMode};
 
 use crate::output;
-use crate::reports::{CacheReport, KeygenReport, TreeOutcome, TreeReport};
+use crate::reports::{
+    CacheReport, DeltaReport, KeygenReport, PruneReport, PublishReport, PublishedRef, SignReport,
+    TreeOutcome, TreeReport, VerifyReport,
+};
 use crate::source_date_epoch;
 
 #[derive(Parser)]
@@ -405,28 +408,40 @@ fn run(cli: Cli) -> Result<()> {
             let checksum = repo.require(&rev)?;
             // Read the ed25519 key first: a bad key file must not leave a half-signed commit.
             let key = key.map(|k| mxos_sign::SecretKey::read(&k)).transpose()?;
+            let mut report = SignReport {
+                checksum,
+                ed25519: None,
+                gpg_key_id: None,
+            };
             if let (Some(id), Some(homedir)) = (gpg_key_id, gpg_homedir) {
                 let signer = mxos_publish::summary::GpgSigner {
                     key_id: id,
                     homedir,
                 };
                 let public_key = signer.export_public()?;
-                repo.gpg_sign_commit(&checksum, &signer.key(), &public_key)?;
-                println!("signed {checksum} with GPG key {}", signer.key_id);
+                repo.gpg_sign_commit(&report.checksum, &signer.key(), &public_key)?;
+                report.gpg_key_id = Some(signer.key_id);
             }
             if let Some(key) = key {
-                mxos_sign::sign_commit(&repo, &checksum, &key)?;
-                println!("signed {checksum} with {}", key.public());
+                mxos_sign::sign_commit(&repo, &report.checksum, &key)?;
+                report.ed25519 = Some(key.public().to_string());
             }
+            output::emit(cli.json, &report);
         }
         Command::Verify { repo, rev, pubkey } => {
             let repo = Repo::open(&repo)?;
             let keys = mxos_sign::PublicKey::read_all(&pubkey)?;
             let key = mxos_sign::verify_commit(&repo, &rev, &keys)?;
-            println!("{} : good ed25519 signature by {key}", repo.require(&rev)?);
+            output::emit(
+                cli.json,
+                &VerifyReport {
+                    checksum: repo.require(&rev)?,
+                    key: key.to_string(),
+                },
+            );
         }
-        Command::Disk(a) => crate::disk::run(a)?,
-        Command::Fleet(a) => crate::fleet::run(a)?,
+        Command::Disk(a) => crate::disk::run(a, cli.json)?,
+        Command::Fleet(a) => crate::fleet::run(a, cli.json)?,
         Command::Container(a) => crate::container::run(a, cli.json)?,
         Command::ContainerDiff(a) => crate::container::diff(a, cli.json)?,
         Command::ContainerImport(a) => crate::container::import(a, cli.json)?,
@@ -460,21 +475,26 @@ fn run(cli: Cli) -> Result<()> {
                     .zip(gpg_homedir)
                     .map(|(key_id, homedir)| mxos_publish::summary::GpgSigner { key_id, homedir }),
             })?;
-            for (r, c) in &report.refs {
-                println!("published {r} = {c}");
-            }
-            for d in &report.deltas {
-                println!(
-                    "static delta {} -> {}",
-                    d.from.as_deref().unwrap_or("(scratch)"),
-                    d.to
-                );
-            }
-            println!("remote config: {}", report.remote_conf.display());
-            println!("public key:    {}", report.public_key.display());
-            if let Some(k) = &report.gpg_public_key {
-                println!("GPG key:       {}", k.display());
-            }
+            output::emit(
+                cli.json,
+                &PublishReport {
+                    refs: report
+                        .refs
+                        .iter()
+                        .map(|(r, c)| PublishedRef {
+                            reference: r.clone(),
+                            checksum: c.clone(),
+                        })
+                        .collect(),
+                    deltas: report.deltas.iter().map(DeltaReport::of).collect(),
+                    remote_config: report.remote_conf.display().to_string(),
+                    public_key: report.public_key.display().to_string(),
+                    gpg_public_key: report
+                        .gpg_public_key
+                        .as_ref()
+                        .map(|k| k.display().to_string()),
+                },
+            );
         }
         Command::CommitDir {
             dir,
@@ -529,15 +549,14 @@ fn run(cli: Cli) -> Result<()> {
                     .zip(gpg_homedir)
                     .map(|(key_id, homedir)| mxos_publish::summary::GpgSigner { key_id, homedir }),
             })?;
-            for c in &report.commits_deleted {
-                println!("deleted commit {c}");
-            }
-            for d in &report.deltas_deleted {
-                println!("deleted static delta {}", d.name());
-            }
-            println!(
-                "pruned {} objects, {} bytes",
-                report.objects_deleted, report.bytes_freed
+            output::emit(
+                cli.json,
+                &PruneReport {
+                    commits_deleted: report.commits_deleted,
+                    deltas_deleted: report.deltas_deleted.iter().map(DeltaReport::of).collect(),
+                    objects_deleted: report.objects_deleted.max(0) as u64,
+                    bytes_freed: report.bytes_freed,
+                },
             );
         }
     }

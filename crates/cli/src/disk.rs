@@ -6,6 +6,8 @@ use anyhow::{Context, Result};
 use clap::Args;
 use mxos_media::disk::{DiskFormat, DiskRequest};
 
+use crate::output;
+
 #[derive(Args)]
 pub struct DiskArgs {
     /// Commit or ref to install.
@@ -36,12 +38,13 @@ pub struct DiskArgs {
     kargs: Vec<String>,
 }
 
-pub fn run(a: DiskArgs) -> Result<()> {
+pub fn run(a: DiskArgs, json: bool) -> Result<()> {
     let format = match a.format.as_deref() {
         Some(f) => DiskFormat::parse(f)?,
         None if a.to.extension().is_some_and(|e| e == "qcow2") => DiskFormat::Qcow2,
         None => DiskFormat::Raw,
     };
+    let size_bytes = a.size_mib << 20;
     let work = tempfile::Builder::new()
         .prefix("mxos-disk-")
         .tempdir_in("/var/tmp")
@@ -52,17 +55,26 @@ pub fn run(a: DiskArgs) -> Result<()> {
         follow_ref: a.follow_ref,
         output: a.to,
         format,
-        size_bytes: a.size_mib << 20,
+        size_bytes,
         remote_conf: a.remote_conf,
         remote_url: a.remote_url,
         kargs: a.kargs,
         workdir: work.path().to_owned(),
     })?;
-    println!(
-        "wrote {} ({} MiB allocated) with commit {}",
-        report.path.display(),
-        report.allocated_bytes >> 20,
-        report.commit
+    output::emit(
+        json,
+        &crate::reports::DiskReport {
+            path: report.path.display().to_string(),
+            format: match format {
+                DiskFormat::Raw => "raw",
+                DiskFormat::Qcow2 => "qcow2",
+            }
+            .to_owned(),
+            commit: report.commit,
+            reference: report.follow_ref,
+            size_bytes,
+            allocated_bytes: report.allocated_bytes,
+        },
     );
     Ok(())
 }

@@ -8,7 +8,11 @@ use mxos_fleet::{FleetManifest, Rollout};
 use mxos_publish::fleet::{self, Promote};
 use mxos_repo::Repo;
 
+use schemars::JsonSchema;
+use serde::Serialize;
+
 use crate::now;
+use crate::output::{self, Report};
 
 #[derive(Args)]
 pub struct FleetArgs {
@@ -51,9 +55,6 @@ enum FleetCommand {
         channel: String,
         #[arg(long)]
         public: PathBuf,
-        /// Print the manifest JSON as published.
-        #[arg(long)]
-        json: bool,
     },
     /// Point a channel at a published commit, optionally as a gradual rollout.
     Promote {
@@ -105,13 +106,9 @@ enum FleetCommand {
     },
 }
 
-pub fn run(args: FleetArgs) -> Result<()> {
+pub fn run(args: FleetArgs, json: bool) -> Result<()> {
     match args.command {
-        FleetCommand::Show {
-            channel,
-            public,
-            json,
-        } => {
+        FleetCommand::Show { channel, public } => {
             let repo = Repo::open(&public)?;
             let p = fleet::read(&repo, &channel)?.with_context(|| {
                 format!(
@@ -120,6 +117,7 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 )
             })?;
             if json {
+                // The signed document itself, byte for byte (docs/json/mxos-fleet-manifest).
                 print!("{}", String::from_utf8_lossy(&p.json));
             } else {
                 print!("{}", describe(&p.manifest, now()));
@@ -169,7 +167,7 @@ pub fn run(args: FleetArgs) -> Result<()> {
                     gpg: gpg.as_ref(),
                 },
             )?;
-            print!("{}", describe(&m, now));
+            output::emit(json, &FleetReport::new(FleetAction::Promote, m, None));
         }
         FleetCommand::Pause { channel, signing } => {
             let key = mxos_sign::SecretKey::read(&signing.sign_key)?;
@@ -184,7 +182,7 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 now(),
                 signing.valid_days,
             )?;
-            print!("{}", describe(&m, now()));
+            output::emit(json, &FleetReport::new(FleetAction::Pause, m, None));
         }
         FleetCommand::Resume { channel, signing } => {
             let key = mxos_sign::SecretKey::read(&signing.sign_key)?;
@@ -199,7 +197,7 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 now(),
                 signing.valid_days,
             )?;
-            print!("{}", describe(&m, now()));
+            output::emit(json, &FleetReport::new(FleetAction::Resume, m, None));
         }
         FleetCommand::Rollback {
             channel,
@@ -220,14 +218,78 @@ pub fn run(args: FleetArgs) -> Result<()> {
                 now(),
                 signing.valid_days,
             )?;
-            println!(
-                "re-issued the content of {} as {} on {}",
-                r.from, r.commit, r.manifest.reference
+            let reissued = Reissued {
+                from: r.from,
+                commit: r.commit,
+            };
+            output::emit(
+                json,
+                &FleetReport::new(FleetAction::Rollback, r.manifest, Some(reissued)),
             );
-            print!("{}", describe(&r.manifest, now()));
         }
     }
     Ok(())
+}
+
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FleetAction {
+    Promote,
+    Pause,
+    Resume,
+    Rollback,
+}
+
+/// A fleet rollback's new head: the old content committed again.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Reissued {
+    /// The commit whose content was re-issued.
+    pub from: String,
+    /// The new head of the OS ref carrying it.
+    pub commit: String,
+}
+
+/// `mxos-compose fleet promote|pause|resume|rollback`: the manifest as now signed and
+/// published.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct FleetReport {
+    pub action: FleetAction,
+    pub manifest: FleetManifest,
+    /// Share of the channel's machines the rollout lets update now (100 without a rollout).
+    pub rollout_percentage_now: f64,
+    /// Set by `rollback` only.
+    pub reissued: Option<Reissued>,
+}
+
+impl FleetReport {
+    fn new(action: FleetAction, manifest: FleetManifest, reissued: Option<Reissued>) -> Self {
+        let rollout_percentage_now = manifest
+            .rollout
+            .as_ref()
+            .map_or(100.0, |r| mxos_fleet::rollout_progress(r, now()));
+        FleetReport {
+            action,
+            manifest,
+            rollout_percentage_now,
+            reissued,
+        }
+    }
+}
+
+impl Report for FleetReport {
+    const SCHEMA: &'static str = "mxos-compose-fleet/1";
+
+    fn human(&self) -> String {
+        let mut text = String::new();
+        if let Some(r) = &self.reissued {
+            text.push_str(&format!(
+                "re-issued the content of {} as {} on {}\n",
+                r.from, r.commit, self.manifest.reference
+            ));
+        }
+        text.push_str(&describe(&self.manifest, now()));
+        text
+    }
 }
 
 /// The admin's view of a manifest.

@@ -74,6 +74,24 @@ fn plan_schema() -> (String, serde_json::Value) {
     ("mxos-compose-plan".to_owned(), schema)
 }
 
+/// The fleet manifest, as `fleet show --json` prints it and devices read it: a signed
+/// document with its own `schema` number (docs/fleet-manifest.md).
+fn fleet_manifest_schema() -> (String, serde_json::Value) {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(mxos_fleet::FleetManifest)).unwrap_or_default();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            format!(
+                "https://mxos.invalid/schemas/mxos-fleet-manifest.v{}.json",
+                mxos_fleet::SCHEMA
+            )
+            .into(),
+        );
+    }
+    ("mxos-fleet-manifest".to_owned(), schema)
+}
+
 /// Every report of both tools, for docs/json/.
 pub fn schemas() -> Vec<(String, serde_json::Value)> {
     use crate::reports as c;
@@ -82,6 +100,13 @@ pub fn schemas() -> Vec<(String, serde_json::Value)> {
         plan_schema(),
         schema_of::<c::TreeReport>(),
         schema_of::<c::KeygenReport>(),
+        schema_of::<c::SignReport>(),
+        schema_of::<c::VerifyReport>(),
+        schema_of::<c::PublishReport>(),
+        schema_of::<c::PruneReport>(),
+        schema_of::<c::DiskReport>(),
+        schema_of::<crate::fleet::FleetReport>(),
+        fleet_manifest_schema(),
         schema_of::<crate::container::ContainerReport>(),
         schema_of::<crate::container::DiffReport>(),
         schema_of::<crate::container::ImportReport>(),

@@ -106,3 +106,170 @@ impl Report for KeygenReport {
         )
     }
 }
+
+/// `mxos-compose sign`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SignReport {
+    pub checksum: String,
+    /// The ed25519 public key matching the key that signed, base64; `null` when only GPG signed.
+    pub ed25519: Option<String>,
+    /// The GPG key that signed; `null` when only ed25519 signed.
+    pub gpg_key_id: Option<String>,
+}
+
+impl Report for SignReport {
+    const SCHEMA: &'static str = "mxos-compose-sign/1";
+
+    fn human(&self) -> String {
+        let mut text = String::new();
+        if let Some(id) = &self.gpg_key_id {
+            text.push_str(&format!("signed {} with GPG key {id}\n", self.checksum));
+        }
+        if let Some(key) = &self.ed25519 {
+            text.push_str(&format!("signed {} with {key}\n", self.checksum));
+        }
+        text
+    }
+}
+
+/// `mxos-compose verify`: printed only for a good signature; a bad or missing one is an
+/// error (exit status 1) that says why.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct VerifyReport {
+    pub checksum: String,
+    /// The trusted public key whose signature checked, base64.
+    pub key: String,
+}
+
+impl Report for VerifyReport {
+    const SCHEMA: &'static str = "mxos-compose-verify/1";
+
+    fn human(&self) -> String {
+        format!("{} : good ed25519 signature by {}", self.checksum, self.key)
+    }
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublishedRef {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub checksum: String,
+}
+
+/// A static delta: `from` is `null` for a from-scratch delta.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DeltaReport {
+    pub from: Option<String>,
+    pub to: String,
+}
+
+impl DeltaReport {
+    pub fn of(d: &mxos_repo::StaticDelta) -> Self {
+        DeltaReport {
+            from: d.from.clone(),
+            to: d.to.clone(),
+        }
+    }
+}
+
+/// `mxos-compose publish`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PublishReport {
+    /// Every ref as now published.
+    pub refs: Vec<PublishedRef>,
+    /// Static deltas this publish generated (now listed in the summary).
+    pub deltas: Vec<DeltaReport>,
+    /// The remote config devices install (mxos.conf).
+    pub remote_config: String,
+    /// The ed25519 public key file devices trust.
+    pub public_key: String,
+    /// The exported GPG public key, when the publish signed with GPG.
+    pub gpg_public_key: Option<String>,
+}
+
+impl Report for PublishReport {
+    const SCHEMA: &'static str = "mxos-compose-publish/1";
+
+    fn human(&self) -> String {
+        let mut text = String::new();
+        for r in &self.refs {
+            text.push_str(&format!("published {} = {}\n", r.reference, r.checksum));
+        }
+        for d in &self.deltas {
+            text.push_str(&format!(
+                "static delta {} -> {}\n",
+                d.from.as_deref().unwrap_or("(scratch)"),
+                d.to
+            ));
+        }
+        text.push_str(&format!("remote config: {}\n", self.remote_config));
+        text.push_str(&format!("public key:    {}\n", self.public_key));
+        if let Some(k) = &self.gpg_public_key {
+            text.push_str(&format!("GPG key:       {k}\n"));
+        }
+        text
+    }
+}
+
+/// `mxos-compose prune`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct PruneReport {
+    pub commits_deleted: Vec<String>,
+    pub deltas_deleted: Vec<DeltaReport>,
+    /// Objects (files, trees, commits) deleted, deltas' parts not counted.
+    pub objects_deleted: u64,
+    pub bytes_freed: u64,
+}
+
+impl Report for PruneReport {
+    const SCHEMA: &'static str = "mxos-compose-prune/1";
+
+    fn human(&self) -> String {
+        let mut text = String::new();
+        for c in &self.commits_deleted {
+            text.push_str(&format!("deleted commit {c}\n"));
+        }
+        for d in &self.deltas_deleted {
+            let name = match &d.from {
+                Some(f) => format!("{f}-{}", d.to),
+                None => d.to.clone(),
+            };
+            text.push_str(&format!("deleted static delta {name}\n"));
+        }
+        text.push_str(&format!(
+            "pruned {} objects, {} bytes\n",
+            self.objects_deleted, self.bytes_freed
+        ));
+        text
+    }
+}
+
+/// `mxos-compose disk`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct DiskReport {
+    pub path: String,
+    /// `raw` or `qcow2`.
+    pub format: String,
+    /// The commit deployed on the image.
+    pub commit: String,
+    /// The ref the machine follows.
+    #[serde(rename = "ref")]
+    pub reference: String,
+    /// The disk's size as the machine sees it.
+    pub size_bytes: u64,
+    /// Bytes the image file occupies (sparse raw or qcow2).
+    pub allocated_bytes: u64,
+}
+
+impl Report for DiskReport {
+    const SCHEMA: &'static str = "mxos-compose-disk/1";
+
+    fn human(&self) -> String {
+        format!(
+            "wrote {} ({} MiB allocated) with commit {}",
+            self.path,
+            self.allocated_bytes >> 20,
+            self.commit
+        )
+    }
+}

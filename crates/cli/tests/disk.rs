@@ -148,6 +148,45 @@ fn raw_image_holds_the_deployment_its_remote_and_grub() {
         fs::read_to_string(mnt.join(format!("ostree/deploy/mxos/deploy/{deployed}.origin")))
             .unwrap();
     assert!(origin.contains(&format!("refspec=mxos:{REF}")), "{origin}");
+
+    // The same as qcow2, reported as JSON: the numbers are what qemu-img sees.
+    let qcow = t.join("out/mxos.qcow2");
+    let report: serde_json::Value = serde_json::from_str(&compose(&[
+        "--json",
+        "disk",
+        REF,
+        "--repo",
+        &s(&build),
+        "--to",
+        &s(&qcow),
+        "--size-mib",
+        "600",
+        "--remote-conf",
+        &s(&conf),
+    ]))
+    .unwrap();
+    let info: serde_json::Value = serde_json::from_slice(
+        &Command::new("qemu-img")
+            .args(["info", "--output=json"])
+            .arg(&qcow)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(info["format"], "qcow2");
+    assert_eq!(
+        report,
+        serde_json::json!({
+            "schema": "mxos-compose-disk/1",
+            "path": s(&qcow),
+            "format": "qcow2",
+            "commit": commit,
+            "ref": REF,
+            "size_bytes": 600u64 << 20,
+            "allocated_bytes": info["actual-size"],
+        })
+    );
 }
 
 #[test]

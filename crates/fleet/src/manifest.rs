@@ -6,6 +6,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::FleetError;
@@ -17,7 +18,7 @@ pub const SCHEMA: u32 = 1;
 pub const DEFAULT_TIME_ZONE: &str = "America/Mexico_City";
 
 /// What a channel's devices should run, and how and when they get there.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FleetManifest {
     #[serde(deserialize_with = "de::schema")]
@@ -44,7 +45,7 @@ pub struct FleetManifest {
 }
 
 /// One OSTree commit of the channel's ref.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Release {
     #[serde(deserialize_with = "de::commit")]
@@ -56,7 +57,7 @@ pub struct Release {
 
 /// A staged rollout: `start_percentage` of devices may update from the start (even before
 /// `start`), growing linearly to all of them over `duration_minutes`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rollout {
     pub start: i64,
@@ -67,7 +68,7 @@ pub struct Rollout {
 
 /// A release every device must pass through before going further (e.g. one that migrates
 /// data the later ones rely on).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Barrier {
     pub release: Release,
@@ -75,7 +76,7 @@ pub struct Barrier {
 }
 
 /// A commit from which no automatic update is safe; a person must act on those devices.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeadEnd {
     #[serde(deserialize_with = "de::commit")]
@@ -86,7 +87,7 @@ pub struct DeadEnd {
 /// A weekly period, in the manifest's time zone, when devices may reboot into an update.
 /// It opens on each of `days` at `start` and lasts `length_minutes` of elapsed time, possibly
 /// past midnight; it belongs to the day it opens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RebootWindow {
     #[serde(deserialize_with = "de::days")]
@@ -97,7 +98,9 @@ pub struct RebootWindow {
     pub length_minutes: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Weekday {
     Mon,

@@ -79,6 +79,8 @@ pub struct DiskRequest {
 #[derive(Debug)]
 pub struct DiskReport {
     pub commit: String,
+    /// The ref the installed machine follows.
+    pub follow_ref: String,
     pub path: PathBuf,
     /// Bytes the image occupies on disk (sparse raw or qcow2).
     pub allocated_bytes: u64,
@@ -151,6 +153,7 @@ pub fn build(req: &DiskRequest) -> Result<DiskReport> {
     let allocated_bytes = fs::metadata(&req.output)?.blocks() * 512;
     Ok(DiskReport {
         commit,
+        follow_ref: follow,
         path: req.output.clone(),
         allocated_bytes,
     })

@@ -97,9 +97,9 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "rollback" -d 'Send every machine of the channel back to older content, as a new version'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and not __fish_seen_subcommand_from show promote pause resume rollback help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -l public -r -F
-complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -l json -d 'Print the manifest JSON as published'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l to -d 'Ref or commit in the public repo' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand fleet; and __fish_seen_subcommand_from promote" -l ref -d 'OS ref the channel\'s devices follow (needed for a new channel)' -r
