@@ -12,6 +12,7 @@ pub mod nginx;
 pub mod registry;
 pub mod rpms;
 pub mod signing;
+pub mod tools;
 
 pub use bulk::bulk_packages;
 pub use cmd::run;
@@ -21,3 +22,4 @@ pub use nginx::Nginx;
 pub use registry::Registry;
 pub use rpms::{build_repo, build_signed_repo, index_repo, FileEntry, PackageSpec};
 pub use signing::Signer;
+pub use tools::{build_tools_repo, shared_tools_repo};

@@ -487,7 +487,10 @@ fn bench_treefile(dir: &Path, rpms: &Path, bulk: &Path) -> Result<PathBuf> {
     let packages: String = (0..BULK_PACKAGES.parse::<usize>()?)
         .map(|i| format!("  - mxos-bulk-{i:02}\n"))
         .collect();
+    // Without the packaged agent (its ~70 MB host runtime would swamp the demo's rows).
     let text = text
+        .replacen("  - mxos-tools\n", "", 1)
+        .replacen("  - mxos-update\n", "", 1)
         .replacen("  - mxos-demo\n", "  - mxos-demo\n  - mxos-bulk\n", 1)
         .replacen(
             "  - mxos-test-kernel\n",

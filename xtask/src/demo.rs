@@ -14,8 +14,23 @@ pub fn run_demo() -> Result<()> {
     let demo = target_dir().join("demo");
     std::fs::create_dir_all(&demo).with_context(|| format!("creating {}", demo.display()))?;
 
-    // The demo packages are built locally with rpmbuild into /var/cache/mxos.
+    // The demo packages are built locally with rpmbuild into /var/cache/mxos, and so is the
+    // packaged agent the demo tree installs (treefiles/mxos-tools.repo).
     run(Command::new(bin.join("mxos-testkit")).arg("shared-demo-repo"))?;
+    let dist = mxos_dist::build(&mxos_dist::DistRequest {
+        workspace: workspace_root(),
+        bin_dir: bin.clone(),
+        out_dir: demo.join("dist"),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })?;
+    let agent: Vec<_> = dist
+        .rpms
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("/mxos-update-"))
+        .collect();
+    run(Command::new(bin.join("mxos-testkit"))
+        .arg("shared-tools-repo")
+        .args(agent))?;
     let key = demo.join("keys/mxos");
     if !key.with_extension("secret").exists() {
         std::fs::create_dir_all(demo.join("keys"))?;

@@ -375,10 +375,12 @@ fn compose_publish_deploy_upgrade_rollback_over_http() {
     drop(nginx);
 }
 
-/// Uses `treefiles/mxos-demo.yaml` itself, whose `.repo` points at the shared demo RPMs.
+/// Uses `treefiles/mxos-demo.yaml` itself, whose `.repo` files point at the shared demo
+/// RPMs and the packaged agent.
 #[test]
 fn same_inputs_give_the_same_commit_in_different_work_dirs() {
     mxos_tests::shared_demo_repo(1).unwrap();
+    shared_tools_repo();
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();
     let s = |p: &Path| p.to_str().unwrap().to_owned();

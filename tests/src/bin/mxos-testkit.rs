@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/signed-gen-1 if stale, prints its path)";
+const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/signed-gen-1 if stale, prints its path)\n       mxos-testkit shared-tools-repo RPM...   (those RPMs and the host runtime they need, in /var/cache/mxos/test-rpms/tools)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -30,6 +30,14 @@ fn main() -> Result<()> {
         }
         Some("shared-demo-repo") => {
             println!("{}", mxos_tests::shared_demo_repo(1)?.display());
+            Ok(())
+        }
+        Some("shared-tools-repo") => {
+            let rpms: Vec<PathBuf> = args[1..].iter().map(PathBuf::from).collect();
+            if rpms.is_empty() {
+                bail!("{USAGE}");
+            }
+            println!("{}", mxos_tests::shared_tools_repo(&rpms)?.display());
             Ok(())
         }
         Some("-h" | "--help") => {

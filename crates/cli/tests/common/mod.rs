@@ -155,11 +155,56 @@ pub fn deployments(sysroot: &Path) -> Vec<String> {
         .collect()
 }
 
-/// A treefile like the demo one, in its own directory, installing from `rpm_repo` and
-/// checking its signatures with the demo key beside it.
+/// The demo treefile's lines that install the packaged agent (`cargo xtask dist`'s RPM and
+/// the host runtime it needs, ~70 MB): most tests compose the demo tree without them, to
+/// stay fast; `demo_agent_rpm.rs` composes the whole list.
+pub const DEMO_AGENT_LINES: [&str; 3] = [
+    "  - mxos-tools\n",
+    "  # The device agent, packaged by `cargo xtask dist` (its man pages need `documentation`).\n",
+    "  - mxos-update\n",
+];
+
+/// The packaged agent's repo that `treefiles/mxos-tools.repo` names: `mxos-update` as
+/// `mxos_dist` packages the binaries under test, with the host runtime it needs (shared by
+/// every test process; rebuilt only when the package's content changes).
+pub fn shared_tools_repo() -> PathBuf {
+    let out = tempfile::tempdir().unwrap();
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_mxos-update"))
+        .parent()
+        .unwrap();
+    let dist = mxos_dist::build(&mxos_dist::DistRequest {
+        workspace: workspace(),
+        bin_dir: bin_dir.to_owned(),
+        out_dir: out.path().to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+    .unwrap();
+    let agent: Vec<PathBuf> = dist
+        .rpms
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("mxos-update-")
+        })
+        .collect();
+    assert_eq!(agent.len(), 1, "one mxos-update RPM");
+    mxos_tests::shared_tools_repo(&agent).unwrap()
+}
+
+/// A treefile like the demo one, without the packaged agent, in its own directory,
+/// installing from `rpm_repo` and checking its signatures with the demo key beside it.
 pub fn demo_treefile(dir: &Path, rpm_repo: &Path, extra: &str) -> PathBuf {
     std::fs::create_dir_all(dir).unwrap();
-    let text = std::fs::read_to_string(workspace().join("treefiles/mxos-demo.yaml")).unwrap();
+    let mut text = std::fs::read_to_string(workspace().join("treefiles/mxos-demo.yaml")).unwrap();
+    for line in DEMO_AGENT_LINES {
+        assert!(
+            text.contains(line),
+            "treefiles/mxos-demo.yaml no longer has {line:?}"
+        );
+        text = text.replacen(line, "", 1);
+    }
     std::fs::write(dir.join("mxos-demo.yaml"), format!("{text}{extra}")).unwrap();
     std::fs::copy(
         workspace().join("treefiles/RPM-GPG-KEY-mxos-demo"),
