@@ -247,10 +247,20 @@ fn usage_error(e: clap::Error) -> ! {
 
 /// The error and its causes, each in the machine's language where the catalogue has it.
 fn report(err: &anyhow::Error) {
+    let step = err.downcast_ref::<mxos_repo::Step>();
     for (n, cause) in err.chain().enumerate() {
-        let message = match cause.downcast_ref::<mxos_sign::VerifyError>() {
-            Some(v) => verify_text(v).to_string(),
-            None => cause.to_string(),
+        let message = if let Some(v) = cause.downcast_ref::<mxos_sign::VerifyError>() {
+            verify_text(v).to_string()
+        } else if let Some(step) = step.filter(|s| s.to_string() == cause.to_string()) {
+            // A context layer is found by anyhow's downcast, not by the chain's `dyn Error`.
+            mxos_agent::causes::step_text(step).to_string()
+        } else {
+            let text = cause.to_string();
+            // Only what no catalogue message wrapped: those are already in the reader's words.
+            match cause.downcast_ref::<mxos_agent::i18n::Text>() {
+                Some(_) => text,
+                None => mxos_agent::causes::explained(&text).map_or(text, |t| t.to_string()),
+            }
         };
         if n == 0 {
             eprintln!("{}", t!("error-line", message = message));

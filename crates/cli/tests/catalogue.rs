@@ -380,3 +380,54 @@ fn refusals_without_a_remote_read_in_spanish() {
         "{out}"
     );
 }
+
+/// libostree and curl say why a download failed only in English: the agent says what it
+/// means in Spanish, keeps their wording beside it (what a technician searches for), and
+/// names its own steps from the catalogue; English gets the same explanation.
+#[test]
+fn network_failures_read_in_spanish_with_the_original_beside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let sysroot = t.join("sysroot");
+    let s = |p: &Path| p.to_str().unwrap().to_owned();
+    let key = mxos_sign::SecretKey::generate().public();
+    // Port 1 on loopback: nothing listens there.
+    let conf = remote_conf(
+        t,
+        &format!("[remote \"mxos\"]\nurl=http://127.0.0.1:1/mxos\ngpg-verify=false\nsign-verify=ed25519\nverification-ed25519-key={key}\n"),
+    );
+    update(
+        &sysroot,
+        &[
+            "init",
+            "--remote-conf",
+            &s(&conf),
+            "--ref",
+            "mxos/10/x86_64/demo",
+        ],
+    );
+    let original =
+        "While fetching http://127.0.0.1:1/mxos/summary.sig: [7] Couldn't connect to server";
+    let (code, out, err) = update_run(&sysroot, &["check"], ES);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        err,
+        format!(
+            "error: al revisar si el remoto tiene una versión nueva\n  \
+             causa: al descargar el índice firmado (summary) del remoto `mxos`\n  \
+             causa: nadie responde en la dirección del servidor: revise que el servidor de \
+             actualizaciones esté encendido y que la dirección sea correcta ({original})\n"
+        )
+    );
+    let (code, _, err) = update_run(&sysroot, &["check"], &[("LANG", "C.UTF-8")]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        err,
+        format!(
+            "error: checking the remote for a new version\n  \
+             caused by: fetching the summary of remote `mxos`\n  caused by: nothing answers at \
+             the server's address: check that the update server is on and that the address is \
+             right ({original})\n"
+        )
+    );
+}

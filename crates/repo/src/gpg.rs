@@ -131,8 +131,9 @@ impl Repo {
         if ok == glib::ffi::GFALSE {
             #[allow(unsafe_code)]
             let e = unsafe { glib::Error::from_glib_full(error) };
-            return Err(gerr(e))
-                .with_context(|| format!("importing GPG keys for remote `{remote}`"));
+            return Err(gerr(e)).with_context(|| crate::Step::ImportGpgKeys {
+                remote: remote.to_owned(),
+            });
         }
         Ok(imported)
     }

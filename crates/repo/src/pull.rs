@@ -40,7 +40,10 @@ impl Repo {
         self.inner
             .pull_with_options(source, &dict.end(), None, gio::Cancellable::NONE)
             .map_err(crate::gerr)
-            .with_context(|| format!("pulling {} from {source}", opts.refs.join(", ")))
+            .with_context(|| crate::Step::Pull {
+                refs: opts.refs.join(", "),
+                source: source.to_owned(),
+            })
     }
 
     /// Pulls refs from another local repository, as `ostree pull-local` does.

@@ -134,8 +134,9 @@ impl Repo {
             let e = unsafe { glib::Error::from_glib_full(error) };
             take(summary);
             take(sigs);
-            return Err(gerr(e))
-                .with_context(|| format!("fetching the summary of remote `{remote}`"));
+            return Err(gerr(e)).with_context(|| crate::Step::FetchSummary {
+                remote: remote.to_owned(),
+            });
         }
         let summary =
             take(summary).with_context(|| format!("remote `{remote}` has no summary file"))?;

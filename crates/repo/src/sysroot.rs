@@ -146,7 +146,9 @@ impl Sysroot {
                     gio::Cancellable::NONE,
                 )
                 .map_err(gerr)
-                .with_context(|| format!("staging {commit}"))?;
+                .with_context(|| crate::Step::Stage {
+                    commit: commit.to_owned(),
+                })?;
         } else {
             let new = self
                 .inner
@@ -159,7 +161,9 @@ impl Sysroot {
                     gio::Cancellable::NONE,
                 )
                 .map_err(gerr)
-                .with_context(|| format!("deploying {commit}"))?;
+                .with_context(|| crate::Step::Deploy {
+                    commit: commit.to_owned(),
+                })?;
             let mut list = vec![new];
             if let Some(first) = current.first() {
                 list.push(first.clone());
@@ -196,11 +200,11 @@ impl Sysroot {
         self.inner
             .write_deployments(list, gio::Cancellable::NONE)
             .map_err(gerr)
-            .context("writing the new boot order")?;
+            .context(crate::Step::WriteBootOrder)?;
         self.inner
             .cleanup(gio::Cancellable::NONE)
             .map_err(gerr)
-            .context("cleaning up old deployments")
+            .context(crate::Step::CleanUp)
     }
 
     fn lock(&self) -> Result<SysrootLock<'_>> {

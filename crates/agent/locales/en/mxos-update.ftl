@@ -208,3 +208,21 @@ man-options = OPTIONS
 man-subcommands = COMMANDS
 man-version = VERSION
 man-extra = NOTES
+
+## What failed below the agent: libostree's steps, and the network and disk causes it reports.
+step-fetch-summary = fetching the summary of remote `{ $remote }`
+step-import-gpg-keys = importing GPG keys for remote `{ $remote }`
+step-pull = pulling { $refs } from { $source }
+step-stage = staging { $commit }
+step-deploy = deploying { $commit }
+step-write-boot-order = writing the new boot order
+step-clean-up = cleaning up old deployments
+# What it means first; the library's own wording in parentheses, to search for.
+cause-explained = { $explanation } ({ $original })
+cause-host-not-found = the server's name could not be found: check that this machine is connected to the network
+cause-connection-refused = nothing answers at the server's address: check that the update server is on and that the address is right
+cause-timed-out = the server took too long to answer: the network is slow or down; the next attempt will try again
+cause-not-on-server = the server does not have that file: the address may be wrong, or the mirror is being copied
+cause-disk-full = the disk is full: free some space (old files in /var) and try again
+cause-permission-denied = permission denied: run the command as root
+cause-read-only = the file system is read-only: the disk may be damaged; ask for technical help

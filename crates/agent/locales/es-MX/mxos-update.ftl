@@ -208,3 +208,21 @@ man-options = OPCIONES
 man-subcommands = ÓRDENES
 man-version = VERSIÓN
 man-extra = NOTAS
+
+## Lo que falló debajo del agente: los pasos de libostree y las causas de red y de disco.
+step-fetch-summary = al descargar el índice firmado (summary) del remoto `{ $remote }`
+step-import-gpg-keys = al importar las llaves GPG del remoto `{ $remote }`
+step-pull = al descargar { $refs } de { $source }
+step-stage = al preparar { $commit } para el siguiente arranque
+step-deploy = al instalar { $commit }
+step-write-boot-order = al escribir el nuevo orden de arranque
+step-clean-up = al limpiar las instalaciones anteriores
+# La explicación primero; el texto original (en inglés) entre paréntesis, para buscarlo.
+cause-explained = { $explanation } ({ $original })
+cause-host-not-found = no se encontró el nombre del servidor: revise que el equipo esté conectado a la red
+cause-connection-refused = nadie responde en la dirección del servidor: revise que el servidor de actualizaciones esté encendido y que la dirección sea correcta
+cause-timed-out = el servidor tardó demasiado en responder: la red está lenta o caída; el siguiente intento lo volverá a probar
+cause-not-on-server = el servidor no tiene ese archivo: la dirección puede estar mal, o el espejo se está copiando
+cause-disk-full = el disco está lleno: libere espacio (archivos viejos en /var) e intente de nuevo
+cause-permission-denied = permiso denegado: ejecute la orden como root (administrador)
+cause-read-only = el sistema de archivos es de solo lectura: el disco puede estar dañado; pida ayuda técnica
