@@ -29,6 +29,12 @@ pub struct Nginx {
 impl Nginx {
     /// Starts nginx serving `root` (with directory listings) on a free loopback port.
     pub fn serve(root: &Path) -> Result<Nginx> {
+        Self::serve_at_rate(root, None)
+    }
+
+    /// [`Nginx::serve`], sending each response at most `bytes_per_second` (nginx's
+    /// `limit_rate`): a school's slow link, for tests of what a long download shows.
+    pub fn serve_at_rate(root: &Path, bytes_per_second: Option<u64>) -> Result<Nginx> {
         let root = root
             .canonicalize()
             .with_context(|| format!("resolving nginx root {}", root.display()))?;
@@ -39,7 +45,7 @@ impl Nginx {
                 .tempdir()
                 .context("creating nginx prefix dir")?;
             let port = free_port()?;
-            match start(dir, &root, port)? {
+            match start(dir, &root, port, bytes_per_second)? {
                 Started::Up(nginx) => return Ok(nginx),
                 // Another process took the port between our probe and nginx's bind.
                 Started::PortTaken(err) => last_err = Some(err),
@@ -103,8 +109,9 @@ fn free_port() -> Result<u16> {
     Ok(port)
 }
 
-fn write_config(dir: &Path, root: &Path, port: u16) -> Result<PathBuf> {
+fn write_config(dir: &Path, root: &Path, port: u16, rate: Option<u64>) -> Result<PathBuf> {
     let p = dir.display();
+    let limit = rate.map_or(String::new(), |r| format!("limit_rate {r};"));
     let config = format!(
         r#"user root;
 worker_processes 1;
@@ -130,6 +137,7 @@ http {{
         listen 127.0.0.1:{port};
         root {root};
         autoindex on;
+        {limit}
     }}
 }}
 "#,
@@ -140,8 +148,8 @@ http {{
     Ok(path)
 }
 
-fn start(dir: TempDir, root: &Path, port: u16) -> Result<Started> {
-    let conf = write_config(dir.path(), root, port)?;
+fn start(dir: TempDir, root: &Path, port: u16, rate: Option<u64>) -> Result<Started> {
+    let conf = write_config(dir.path(), root, port, rate)?;
     let error_log = dir.path().join("error.log");
     let base_args = |cmd: &mut Command| {
         // -e keeps nginx away from the packaged /var/log/nginx before it reads our config.

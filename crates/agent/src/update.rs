@@ -306,8 +306,8 @@ impl Device {
             commits: vec![commit.to_owned()],
             ..Default::default()
         };
-        self.repo
-            .pull(&self.remote, &opts)
+        tracing::info_span!("mxos.step", step = %t!("step-download"))
+            .in_scope(|| self.repo.pull(&self.remote, &opts))
             .context(t!("downloading-commit"))
     }
 

@@ -49,17 +49,20 @@ pub fn run(a: DiskArgs, json: bool) -> Result<()> {
         .prefix("mxos-disk-")
         .tempdir_in("/var/tmp")
         .context("creating a work dir under /var/tmp")?;
-    let report = mxos_media::disk::build(&DiskRequest {
-        repo: a.repo,
-        rev: a.rev,
-        follow_ref: a.follow_ref,
-        output: a.to,
-        format,
-        size_bytes,
-        remote_conf: a.remote_conf,
-        remote_url: a.remote_url,
-        kargs: a.kargs,
-        workdir: work.path().to_owned(),
+    let step = tracing::info_span!("mxos.step", step = "writing the disk image");
+    let report = step.in_scope(|| {
+        mxos_media::disk::build(&DiskRequest {
+            repo: a.repo,
+            rev: a.rev,
+            follow_ref: a.follow_ref,
+            output: a.to,
+            format,
+            size_bytes,
+            remote_conf: a.remote_conf,
+            remote_url: a.remote_url,
+            kargs: a.kargs,
+            workdir: work.path().to_owned(),
+        })
     })?;
     output::emit(
         json,

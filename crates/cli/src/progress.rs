@@ -194,7 +194,8 @@ where
             return;
         }
         let count = match step.total {
-            Some(total) => format!(", {} of {total}", step.done),
+            // No words: the step's name carries the language (the device's come from its catalogue).
+            Some(total) => format!(", {}/{total}", step.done),
             None => String::new(),
         };
         let bytes = match step.bytes {

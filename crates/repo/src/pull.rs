@@ -37,8 +37,24 @@ impl Repo {
         if !opts.commits.is_empty() {
             dict.insert_value("override-commit-ids", &opts.commits.to_variant());
         }
-        self.inner
-            .pull_with_options(source, &dict.end(), None, gio::Cancellable::NONE)
+        let options = dict.end();
+        // libostree runs the pull in the thread's default main context and emits progress
+        // there: a context of our own makes both happen on this thread, inside the caller's
+        // tracing span, as the `ostree pull` CLI arranges it.
+        glib::MainContext::new()
+            .with_thread_default(|| {
+                let progress = ostree::AsyncProgress::new();
+                progress.connect_changed(report_progress);
+                let pulled = self.inner.pull_with_options(
+                    source,
+                    &options,
+                    Some(&progress),
+                    gio::Cancellable::NONE,
+                );
+                progress.finish();
+                pulled
+            })
+            .context("taking a GLib main context for the pull")?
             .map_err(crate::gerr)
             .with_context(|| crate::Step::Pull {
                 refs: opts.refs.join(", "),
@@ -57,5 +73,41 @@ impl Repo {
                 ..Default::default()
             },
         )
+    }
+}
+
+/// What a pull has done so far, as the progress events the binaries draw: delta parts when
+/// the pull goes through a static delta, objects otherwise, and the bytes downloaded.
+fn report_progress(p: &ostree::AsyncProgress) {
+    let (done, total) = progress_counts(
+        p.uint("fetched"),
+        p.uint("requested"),
+        p.uint("fetched-delta-parts"),
+        p.uint("total-delta-parts"),
+    );
+    tracing::trace!(
+        target: "mxos::progress",
+        done,
+        total,
+        bytes = p.uint64("bytes-transferred")
+    );
+}
+
+fn progress_counts(fetched: u32, requested: u32, delta_parts: u32, total_parts: u32) -> (u64, u64) {
+    if total_parts > 0 {
+        (u64::from(delta_parts), u64::from(total_parts))
+    } else {
+        (u64::from(fetched), u64::from(requested))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_counts;
+
+    #[test]
+    fn a_delta_pull_counts_parts_and_an_object_pull_counts_objects() {
+        assert_eq!(progress_counts(3, 10, 0, 0), (3, 10));
+        assert_eq!(progress_counts(1, 1, 2, 4), (2, 4));
     }
 }

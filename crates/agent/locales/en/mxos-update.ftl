@@ -217,6 +217,8 @@ step-stage = staging { $commit }
 step-deploy = deploying { $commit }
 step-write-boot-order = writing the new boot order
 step-clean-up = cleaning up old deployments
+# A progress bar's label, and the line it leaves when the download ends.
+step-download = downloading the update
 # What it means first; the library's own wording in parentheses, to search for.
 cause-explained = { $explanation } ({ $original })
 cause-host-not-found = the server's name could not be found: check that this machine is connected to the network

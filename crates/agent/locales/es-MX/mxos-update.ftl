@@ -217,6 +217,8 @@ step-stage = al preparar { $commit } para el siguiente arranque
 step-deploy = al instalar { $commit }
 step-write-boot-order = al escribir el nuevo orden de arranque
 step-clean-up = al limpiar las instalaciones anteriores
+# La etiqueta de la barra de progreso, y la línea que deja al terminar la descarga.
+step-download = descargando la actualización
 # La explicación primero; el texto original (en inglés) entre paréntesis, para buscarlo.
 cause-explained = { $explanation } ({ $original })
 cause-host-not-found = no se encontró el nombre del servidor: revise que el equipo esté conectado a la red

@@ -246,8 +246,24 @@ pub mod gpg;
 /// on `reference` in `build` with the stock `ostree` CLI: enough for libostree to deploy,
 /// in a second instead of a dnf compose. Returns the checksum.
 pub fn tiny_os_commit(build: &Path, reference: &str, version: &str, timestamp: &str) -> String {
+    tiny_os_commit_with(build, reference, version, timestamp, &[])
+}
+
+/// [`tiny_os_commit`] with more files: (path in the tree, content).
+pub fn tiny_os_commit_with(
+    build: &Path,
+    reference: &str,
+    version: &str,
+    timestamp: &str,
+    files: &[(&str, &[u8])],
+) -> String {
     let tree = tempfile::tempdir().unwrap();
     let t = tree.path();
+    for (path, content) in files {
+        let p = t.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
     let modules = t.join("usr/lib/modules/6.1.0-mxos");
     std::fs::create_dir_all(&modules).unwrap();
     std::fs::write(modules.join("vmlinuz"), format!("kernel {version}\n")).unwrap();

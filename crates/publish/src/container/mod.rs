@@ -64,6 +64,7 @@ const STAGING_TAG: &str = "mxos";
 
 pub fn build_image(req: &ContainerRequest) -> Result<ContainerReport> {
     let dest = Destination::parse(&req.to)?;
+    let _step = tracing::info_span!("mxos.step", step = "writing the container image").entered();
     // Before reading the rpmdb: on a machine where the write would fail, fail at once.
     mxos_repo::check_procfs()?;
     let repo = Repo::open(&req.build_repo)?;
