@@ -3,13 +3,16 @@
 //! libostree, GLib and curl only ever say in English, recognised by their wording. The
 //! original wording stays beside the translation: it is what a technician searches for.
 
-use mxos_repo::Step;
+use mxos_repo::{Step, SysrootRefusal};
 
 use crate::i18n::Text;
 use crate::t;
 
 pub fn step_text(step: &Step) -> Text {
     match step {
+        Step::InitSysroot { path } => t!("step-init-sysroot", path = path),
+        Step::LoadSysroot { path } => t!("step-load-sysroot", path = path),
+        Step::CreateStateroot { stateroot } => t!("step-create-stateroot", stateroot = stateroot),
         Step::FetchSummary { remote } => t!("step-fetch-summary", remote = remote),
         Step::ImportGpgKeys { remote } => t!("step-import-gpg-keys", remote = remote),
         Step::Pull { refs, source } => t!("step-pull", refs = refs, source = source),
@@ -17,6 +20,17 @@ pub fn step_text(step: &Step) -> Text {
         Step::Deploy { commit } => t!("step-deploy", commit = commit),
         Step::WriteBootOrder => t!("step-write-boot-order"),
         Step::CleanUp => t!("step-clean-up"),
+    }
+}
+
+pub fn refusal_text(refusal: &SysrootRefusal) -> Text {
+    match refusal {
+        // The agent checks these two itself first; the same words if libostree's side says so.
+        SysrootRefusal::NotASysroot { path } => t!("not-a-sysroot", path = path),
+        SysrootRefusal::NothingToRollBackTo { deployments } => {
+            t!("no-rollback-target", count = deployments)
+        }
+        SysrootRefusal::Locked { path } => t!("sysroot-locked", path = path),
     }
 }
 
@@ -130,7 +144,20 @@ mod tests {
             "al descargar el índice firmado (summary) del remoto `mxos`"
         );
         // A step's English is the wording the library itself prints, so logs agree.
+        assert_eq!(
+            refusal_text(&SysrootRefusal::Locked { path: "/s".into() }).render(Lang::En),
+            SysrootRefusal::Locked { path: "/s".into() }.to_string()
+        );
+        assert_eq!(
+            refusal_text(&SysrootRefusal::Locked { path: "/".into() }).render(Lang::Es),
+            "ya hay otra actualización en curso en / (el candado del sysroot está tomado); intente de nuevo cuando termine"
+        );
         for step in [
+            Step::InitSysroot { path: "/s".into() },
+            Step::LoadSysroot { path: "/s".into() },
+            Step::CreateStateroot {
+                stateroot: "mxos".into(),
+            },
             Step::FetchSummary {
                 remote: "mxos".into(),
             },

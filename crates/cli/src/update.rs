@@ -251,6 +251,8 @@ fn report(err: &anyhow::Error) {
     for (n, cause) in err.chain().enumerate() {
         let message = if let Some(v) = cause.downcast_ref::<mxos_sign::VerifyError>() {
             verify_text(v).to_string()
+        } else if let Some(r) = cause.downcast_ref::<mxos_repo::SysrootRefusal>() {
+            mxos_agent::causes::refusal_text(r).to_string()
         } else if let Some(step) = step.filter(|s| s.to_string() == cause.to_string()) {
             // A context layer is found by anyhow's downcast, not by the chain's `dyn Error`.
             mxos_agent::causes::step_text(step).to_string()

@@ -32,7 +32,7 @@ pub use pull::PullOptions;
 pub use repository::{newer_than, Repo, RepoMode};
 pub use selinux::{context_path, label_on_disk, tree_policy, LabelVersion, Labelling, PolicyId};
 pub use signatures::{decode_signature_file, encode_signature_file, replace_in_signature_file};
-pub use step::Step;
+pub use step::{Step, SysrootRefusal};
 pub use summary::{parse_summary, FetchedSummary, SummaryInfo, EXPIRES_KEY, LAST_MODIFIED_KEY};
 pub use sysroot::{Deployment, Sysroot};
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use ostree::gio;
 
 use crate::{gerr, Repo};
@@ -53,15 +53,21 @@ impl Sysroot {
         inner
             .ensure_initialized(gio::Cancellable::NONE)
             .map_err(gerr)
-            .with_context(|| format!("initializing sysroot {}", path.display()))?;
+            .with_context(|| crate::Step::InitSysroot {
+                path: path.display().to_string(),
+            })?;
         inner
             .load(gio::Cancellable::NONE)
             .map_err(gerr)
-            .with_context(|| format!("loading sysroot {}", path.display()))?;
+            .with_context(|| crate::Step::LoadSysroot {
+                path: path.display().to_string(),
+            })?;
         inner
             .init_osname(stateroot, gio::Cancellable::NONE)
             .map_err(gerr)
-            .with_context(|| format!("creating stateroot `{stateroot}`"))?;
+            .with_context(|| crate::Step::CreateStateroot {
+                stateroot: stateroot.to_owned(),
+            })?;
         Ok(Sysroot {
             inner,
             path: path.to_owned(),
@@ -70,16 +76,18 @@ impl Sysroot {
 
     pub fn load(path: &Path) -> Result<Sysroot> {
         if !path.join("ostree/repo/config").exists() {
-            bail!(
-                "{} is not an OSTree sysroot (no ostree/repo); set one up with `mxos-update init`",
-                path.display()
-            );
+            return Err(crate::SysrootRefusal::NotASysroot {
+                path: path.display().to_string(),
+            }
+            .into());
         }
         let inner = ostree::Sysroot::new(Some(&gio::File::for_path(path)));
         inner
             .load(gio::Cancellable::NONE)
             .map_err(gerr)
-            .with_context(|| format!("loading sysroot {}", path.display()))?;
+            .with_context(|| crate::Step::LoadSysroot {
+                path: path.display().to_string(),
+            })?;
         Ok(Sysroot {
             inner,
             path: path.to_owned(),
@@ -182,10 +190,10 @@ impl Sysroot {
         let _lock = self.lock()?;
         let mut list = self.inner.deployments();
         if list.len() < 2 {
-            bail!(
-                "no previous deployment to roll back to (this sysroot has {})",
-                list.len()
-            );
+            return Err(crate::SysrootRefusal::NothingToRollBackTo {
+                deployments: list.len(),
+            }
+            .into());
         }
         list.swap(0, 1);
         self.write(&list)?;
@@ -209,10 +217,10 @@ impl Sysroot {
 
     fn lock(&self) -> Result<SysrootLock<'_>> {
         if !self.inner.try_lock().map_err(gerr)? {
-            bail!(
-                "another update is running on {} (the sysroot lock is held); try again when it finishes",
-                self.path.display()
-            );
+            return Err(crate::SysrootRefusal::Locked {
+                path: self.path.display().to_string(),
+            }
+            .into());
         }
         Ok(SysrootLock(&self.inner))
     }

@@ -210,6 +210,10 @@ man-version = VERSION
 man-extra = NOTES
 
 ## What failed below the agent: libostree's steps, and the network and disk causes it reports.
+step-init-sysroot = initializing sysroot { $path }
+step-load-sysroot = loading sysroot { $path }
+step-create-stateroot = creating stateroot `{ $stateroot }`
+sysroot-locked = another update is running on { $path } (the sysroot lock is held); try again when it finishes
 step-fetch-summary = fetching the summary of remote `{ $remote }`
 step-import-gpg-keys = importing GPG keys for remote `{ $remote }`
 step-pull = pulling { $refs } from { $source }

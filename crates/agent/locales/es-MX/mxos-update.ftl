@@ -210,6 +210,10 @@ man-version = VERSIÓN
 man-extra = NOTAS
 
 ## Lo que falló debajo del agente: los pasos de libostree y las causas de red y de disco.
+step-init-sysroot = al preparar el sysroot { $path }
+step-load-sysroot = al leer el sysroot { $path }
+step-create-stateroot = al crear el stateroot `{ $stateroot }`
+sysroot-locked = ya hay otra actualización en curso en { $path } (el candado del sysroot está tomado); intente de nuevo cuando termine
 step-fetch-summary = al descargar el índice firmado (summary) del remoto `{ $remote }`
 step-import-gpg-keys = al importar las llaves GPG del remoto `{ $remote }`
 step-pull = al descargar { $refs } de { $source }
