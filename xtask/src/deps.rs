@@ -78,6 +78,19 @@ const PACKAGES: &[(&str, &str)] = &[
     ),
     ("grub-common", "grub-mkimage for disk images"),
     ("e2fsprogs", "mkfs.ext4 for disk images"),
+    ("gdisk", "sgdisk writes disk images' GPT"),
+    (
+        "dosfstools",
+        "mkfs.fat for disk images' EFI system partition",
+    ),
+    (
+        "mtools",
+        "mcopy puts shim and GRUB on the EFI system partition without mounting it",
+    ),
+    (
+        "ovmf",
+        "UEFI firmware with Secure Boot and Microsoft's keys enrolled, for vm-test's UEFI boots",
+    ),
     ("systemd", "systemd-analyze verify for the update units"),
     (
         "dpkg-dev",

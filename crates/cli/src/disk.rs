@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use mxos_media::disk::{DiskFormat, DiskRequest};
+use mxos_media::layout::{Firmware, Sizes};
 
 use crate::output;
 
@@ -36,6 +37,20 @@ pub struct DiskArgs {
     /// Extra kernel arguments (repeatable), e.g. --karg console=ttyS0,115200.
     #[arg(long = "karg")]
     kargs: Vec<String>,
+    /// Which firmware the disk boots on: uefi (the tree's signed shim and GRUB on an EFI
+    /// system partition, for Secure Boot), bios (GRUB in a BIOS boot partition) or both.
+    #[arg(long, default_value = "both", value_parser = parse_firmware)]
+    firmware: Firmware,
+    /// Size of the EFI system partition in MiB.
+    #[arg(long, default_value_t = Sizes::default().esp_mib, value_parser = clap::value_parser!(u64).range(1..))]
+    esp_mib: u64,
+    /// Size of the BIOS boot partition (GRUB's core image) in MiB.
+    #[arg(long, default_value_t = Sizes::default().bios_boot_mib, value_parser = clap::value_parser!(u64).range(1..))]
+    bios_boot_mib: u64,
+}
+
+fn parse_firmware(s: &str) -> Result<Firmware, String> {
+    Firmware::parse(s)
 }
 
 pub fn run(a: DiskArgs, json: bool) -> Result<()> {
@@ -62,6 +77,11 @@ pub fn run(a: DiskArgs, json: bool) -> Result<()> {
             remote_url: a.remote_url,
             kargs: a.kargs,
             workdir: work.path().to_owned(),
+            firmware: a.firmware,
+            sizes: Sizes {
+                esp_mib: a.esp_mib,
+                bios_boot_mib: a.bios_boot_mib,
+            },
         })
     })?;
     output::emit(
@@ -73,6 +93,7 @@ pub fn run(a: DiskArgs, json: bool) -> Result<()> {
                 DiskFormat::Qcow2 => "qcow2",
             }
             .to_owned(),
+            firmware: a.firmware.as_str().to_owned(),
             commit: report.commit,
             reference: report.follow_ref,
             size_bytes,

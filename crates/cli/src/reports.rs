@@ -250,6 +250,8 @@ pub struct DiskReport {
     pub path: String,
     /// `raw` or `qcow2`.
     pub format: String,
+    /// What the disk boots on: `uefi`, `bios` or `both`.
+    pub firmware: String,
     /// The commit deployed on the image.
     pub commit: String,
     /// The ref the machine follows.
@@ -266,9 +268,14 @@ impl Report for DiskReport {
 
     fn human(&self) -> String {
         format!(
-            "wrote {} ({} MiB allocated) with commit {}",
+            "wrote {} ({} MiB allocated, boots on {}) with commit {}",
             self.path,
             self.allocated_bytes >> 20,
+            match self.firmware.as_str() {
+                "both" => "UEFI and BIOS",
+                "uefi" => "UEFI",
+                _ => "BIOS",
+            },
             self.commit
         )
     }

@@ -1,6 +1,7 @@
-//! Bootable disk images: a partition table, an ext4 root holding an OSTree sysroot with
-//! the deployment and its remote, and GRUB (BIOS) booting the default deployment with the
-//! previous ones in its menu.
+//! Bootable disk images: a GPT, an ext4 root holding an OSTree sysroot with the deployment
+//! and its remote, and GRUB booting the default deployment with the previous ones in its
+//! menu: from a BIOS boot partition on BIOS machines, and through the tree's signed shim and
+//! GRUB on an EFI system partition on UEFI ones, Secure Boot included.
 //!
 //! The image is assembled in `FILE.partial` and renamed only when complete, so a failure
 //! (a full disk, a missing kernel) never leaves something that looks like a valid image.
@@ -14,9 +15,7 @@ use anyhow::{bail, Context, Result};
 use mxos_process::run;
 use mxos_repo::Repo;
 
-use crate::mbr;
-
-pub use crate::mbr::{partition_bytes, partition_table, FIRST_LBA};
+use crate::layout::{self, Firmware, Layout, Partition, Sizes, SECTOR};
 
 /// The filesystem label kernel arguments find the root by.
 pub const ROOT_LABEL: &str = "mxos-root";
@@ -24,7 +23,7 @@ pub const ROOT_LABEL: &str = "mxos-root";
 pub const GRUB_GENERATOR: &str = "usr/libexec/mxos/grub-bls-gen";
 const GRUB_MODULES: &[&str] = &[
     "biosdisk",
-    "part_msdos",
+    "part_gpt",
     "ext2",
     "normal",
     "boot",
@@ -74,6 +73,8 @@ pub struct DiskRequest {
     pub remote_url: Option<String>,
     pub kargs: Vec<String>,
     pub workdir: PathBuf,
+    pub firmware: Firmware,
+    pub sizes: Sizes,
 }
 
 #[derive(Debug)]
@@ -107,12 +108,13 @@ pub fn build(req: &DiskRequest) -> Result<DiskReport> {
     if let Some(url) = &req.remote_url {
         remote.url = url.clone();
     }
-    if req.size_bytes < 512 << 20 {
-        bail!(
-            "disk size {} MiB is too small; MxOS needs at least 512 MiB",
-            req.size_bytes >> 20
-        );
-    }
+    let layout = layout::layout(req.size_bytes, req.firmware, req.sizes)?;
+    // Before writing a byte: a tree that cannot boot on UEFI is refused now.
+    let efi = if req.firmware.uefi() {
+        Some(crate::esp::find(&repo, &commit)?)
+    } else {
+        None
+    };
 
     fs::create_dir_all(&req.workdir)?;
     let generator_path = req.workdir.join("grub-bls-gen");
@@ -128,7 +130,18 @@ pub fn build(req: &DiskRequest) -> Result<DiskReport> {
         }
     }
     let result = (|| -> Result<()> {
-        assemble(req, &raw, &commit, &follow, &remote, &generator_path)?;
+        assemble(
+            req,
+            &raw,
+            &layout,
+            efi.as_ref(),
+            &Target {
+                commit: &commit,
+                follow: &follow,
+                remote: &remote,
+                generator: &generator_path,
+            },
+        )?;
         match req.format {
             DiskFormat::Raw => fs::rename(&raw, &partial)?,
             DiskFormat::Qcow2 => {
@@ -165,13 +178,20 @@ fn with_suffix(p: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// What goes onto the root.
+struct Target<'a> {
+    commit: &'a str,
+    follow: &'a str,
+    remote: &'a mxos_agent::remote_conf::RemoteConf,
+    generator: &'a Path,
+}
+
 fn assemble(
     req: &DiskRequest,
     raw: &Path,
-    commit: &str,
-    follow: &str,
-    remote: &mxos_agent::remote_conf::RemoteConf,
-    generator: &Path,
+    layout: &Layout,
+    efi: Option<&crate::esp::EfiBinaries>,
+    target: &Target,
 ) -> Result<()> {
     // Reserve every block up front: a disk that is too full fails here, with a clear
     // message, instead of as an I/O error from the loop device halfway through.
@@ -182,39 +202,55 @@ fn assemble(
             req.output.display()
         )
     })?;
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .open(raw)
-        .with_context(|| format!("opening {}", raw.display()))?;
-    f.seek(SeekFrom::Start(446))?;
-    f.write_all(&partition_table(req.size_bytes))?;
-    f.sync_all().context("writing the partition table")?;
-    drop(f);
+    run(Command::new("sgdisk")
+        .args(layout::sgdisk_args(layout))
+        .arg(raw))
+    .context("writing the partition table")?;
 
-    let offset = FIRST_LBA * mbr::SECTOR;
+    let root = &layout.root;
     run(Command::new("mkfs.ext4")
         .args(["-q", "-F", "-L", ROOT_LABEL])
         // GRUB 2.06 cannot read filesystems with these newer ext4 features.
         .args(["-O", "^metadata_csum_seed,^orphan_file"])
         .arg("-E")
-        .arg(format!("offset={offset}"))
+        .arg(format!("offset={}", root.start))
         .arg(raw)
-        .arg(format!("{}k", partition_bytes(req.size_bytes) / 1024)))
+        .arg(format!("{}k", root.size / 1024)))
     .context("creating the root filesystem")?;
 
     let mnt = req.workdir.join("mnt");
     fs::create_dir_all(&mnt)?;
     run(Command::new("mount")
         .arg("-o")
-        .arg(format!("loop,offset={offset}"))
+        .arg(format!(
+            "loop,offset={},sizelimit={}",
+            root.start, root.size
+        ))
         .arg(raw)
         .arg(&mnt))
     .context("mounting the new root filesystem")?;
     let mounted = Mounted(mnt.clone());
-    populate(req, &mnt, commit, follow, remote, generator)?;
+    populate(req, &mnt, target)?;
     drop(mounted);
 
-    install_grub(raw, &req.workdir)
+    if let Some(bios_boot) = &layout.bios_boot {
+        install_grub(raw, &req.workdir, bios_boot, root)?;
+    }
+    if let (Some(esp), Some(bins)) = (&layout.esp, efi) {
+        let image = req.workdir.join("esp.img");
+        crate::esp::build(&image, esp.size, bins, &req.workdir)?;
+        write_at(raw, esp.start, &fs::read(&image)?)
+            .context("writing the EFI system partition into the image")?;
+    }
+    Ok(())
+}
+
+fn write_at(raw: &Path, offset: u64, bytes: &[u8]) -> Result<()> {
+    let mut f = fs::OpenOptions::new().write(true).open(raw)?;
+    f.seek(SeekFrom::Start(offset))?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    Ok(())
 }
 
 /// Unmounts on every exit path, so a failure does not leave a loop mount behind.
@@ -226,14 +262,13 @@ impl Drop for Mounted {
     }
 }
 
-fn populate(
-    req: &DiskRequest,
-    mnt: &Path,
-    commit: &str,
-    follow: &str,
-    remote: &mxos_agent::remote_conf::RemoteConf,
-    generator: &Path,
-) -> Result<()> {
+fn populate(req: &DiskRequest, mnt: &Path, target: &Target) -> Result<()> {
+    let Target {
+        commit,
+        follow,
+        remote,
+        generator,
+    } = *target;
     let sysroot = format!("--sysroot={}", mnt.display());
     let repo_arg = format!("--repo={}", mnt.join("ostree/repo").display());
     run(Command::new("ostree").args(["admin", "init-fs"]).arg(mnt))?;
@@ -319,28 +354,40 @@ fn label_outside_the_commit(mnt: &Path, commit: &str) -> Result<()> {
     Ok(())
 }
 
-/// BIOS GRUB without grub-install (which cannot use an offset loop device): core.img in the
-/// gap before the partition, boot.img's code in the MBR, the partition table kept.
-fn install_grub(raw: &Path, work: &Path) -> Result<()> {
+/// Where boot.img keeps the sector of core.img, and where core.img's first sector keeps the
+/// sector of the rest of it (GRUB's `kernel_sector` and diskboot's block list): grub-setup
+/// writes them, and grub-setup needs a real block device.
+const BOOT_IMG_KERNEL_SECTOR: usize = 0x5c;
+const DISKBOOT_BLOCKLIST_START: usize = 500;
+
+/// BIOS GRUB without grub-install (which cannot use a loop device at an offset): core.img in
+/// the BIOS boot partition, boot.img's code in the protective MBR, both told where core.img
+/// is, and the prefix pointing at the root's /boot/grub2.
+fn install_grub(raw: &Path, work: &Path, bios_boot: &Partition, root: &Partition) -> Result<()> {
     let core = work.join("core.img");
     run(Command::new("grub-mkimage")
-        .args(["-O", "i386-pc", "-p", "(hd0,msdos1)/boot/grub2", "-o"])
+        .args(["-O", "i386-pc", "-p"])
+        .arg(format!("(hd0,gpt{})/boot/grub2", root.number))
+        .arg("-o")
         .arg(&core)
         .args(GRUB_MODULES))
     .context("building GRUB's core image")?;
-    let core_bytes = fs::read(&core)?;
-    if core_bytes.len() as u64 > (FIRST_LBA - 1) * mbr::SECTOR {
+    let mut core_bytes = fs::read(&core)?;
+    if core_bytes.len() as u64 > bios_boot.size {
         bail!(
-            "GRUB core image ({} bytes) does not fit before the partition",
-            core_bytes.len()
+            "GRUB's core image ({} bytes) does not fit in the {} KiB BIOS boot partition; give a larger --bios-boot-mib",
+            core_bytes.len(),
+            bios_boot.size / 1024
         );
     }
-    let boot_img = fs::read("/usr/lib/grub/i386-pc/boot.img")
+    let first = bios_boot.first_sector();
+    core_bytes[DISKBOOT_BLOCKLIST_START..DISKBOOT_BLOCKLIST_START + 8]
+        .copy_from_slice(&(first + 1).to_le_bytes());
+    let mut boot_img = fs::read("/usr/lib/grub/i386-pc/boot.img")
         .context("reading /usr/lib/grub/i386-pc/boot.img (package grub-pc-bin)")?;
-    let mut f = fs::OpenOptions::new().write(true).open(raw)?;
-    // Only the boot code: bytes 440.. hold the disk signature and the partition table.
-    f.write_all(&boot_img[..440])?;
-    f.seek(SeekFrom::Start(mbr::SECTOR))?;
-    f.write_all(&core_bytes)?;
-    f.sync_all().context("writing GRUB to the disk image")
+    boot_img[BOOT_IMG_KERNEL_SECTOR..BOOT_IMG_KERNEL_SECTOR + 8]
+        .copy_from_slice(&first.to_le_bytes());
+    // Only the boot code: bytes 440.. hold the disk signature and the protective MBR.
+    write_at(raw, 0, &boot_img[..440])?;
+    write_at(raw, first * SECTOR, &core_bytes).context("writing GRUB to the disk image")
 }

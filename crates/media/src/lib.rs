@@ -2,4 +2,5 @@
 //! not publishing (nothing here is served to devices), so they live apart from `publish`.
 
 pub mod disk;
-mod mbr;
+mod esp;
+pub mod layout;

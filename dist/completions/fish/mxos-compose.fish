@@ -159,6 +159,9 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l remot
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l remote-url -d 'Override the remote\'s URL (e.g. a school mirror, or http://10.0.2.2:PORT for a VM)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l ref -d 'Ref the machine follows (default: REV when it is a ref)' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l karg -d 'Extra kernel arguments (repeatable), e.g. --karg console=ttyS0,115200' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l firmware -d 'Which firmware the disk boots on: uefi (the tree\'s signed shim and GRUB on an EFI system partition, for Secure Boot), bios (GRUB in a BIOS boot partition) or both' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l esp-mib -d 'Size of the EFI system partition in MiB' -r
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l bios-boot-mib -d 'Size of the BIOS boot partition (GRUB\'s core image) in MiB' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand disk" -l json -d 'Print the result as JSON (one object on stdout; schemas in docs/json/)'
