@@ -3,9 +3,13 @@
 //! to a disk image, and booted in qemu from its own GRUB; inside, the packaged agent (its
 //! man page, bash completion and journal lines checked too) upgrades to v2 served by nginx
 //! on the host, the machine reboots into v2 keeping v1 and the user's /etc change, rolls
-//! back, and boots v1 again. Every step is read from the serial console.
+//! back, and boots v1 again; a release whose health check fails and one that cannot boot
+//! come back to v1 by themselves. A second machine from the same image boots UEFI with
+//! Secure Boot enforcing (OVMF with Microsoft's keys: the tree's shim, Debian's GRUB and
+//! kernel) and goes through upgrade, rollback and the boot-counting fallback too. Every
+//! step is read from the serial console.
 //!
-//! Slow (two Debian composes, three TCG boots): run by `cargo xtask vm-test`, which
+//! Slow (two Debian composes, about twenty TCG boots): run by `cargo xtask vm-test`, which
 //! `cargo xtask test` runs after the rest of the suite.
 
 mod common;
@@ -89,6 +93,32 @@ out=$(mxos-update upgrade 2>&1); rc=$?
 echo "$out" | prefixed restage
 say restage_rc=$rc
 touch /run/ostree/staged-deployment-locked
+"#;
+
+/// Secure Boot's state as the firmware reports it (the variable's fifth byte: 1 = on), what
+/// the kernel says of it, and the partition the firmware booted from.
+const UEFI_FACTS: &str = r#"
+say efi=$(test -d /sys/firmware/efi && echo yes || echo no)
+say secure_boot=$(od -An -t u1 -j 4 -N 1 /sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c | tr -d ' ')
+journalctl -k -b --no-pager -o cat | grep -i 'secure boot' | prefixed kernel
+"#;
+
+/// The UEFI machine's first boot: upgrade to what the host published.
+const STEP_UEFI_1: &str = r#"
+say booted=$(booted)
+out=$(mxos-update upgrade 2>&1); rc=$?
+echo "$out" | prefixed upgrade
+say upgrade_rc=$rc
+"#;
+
+/// The UEFI machine on the update: roll back by hand.
+const STEP_UEFI_2: &str = r#"
+say booted=$(booted)
+say tries=$(tr -d '#' < /boot/grub2/grubenv | sed -n 's/^mxos_boot_tries=//p')
+journalctl -b -u ostree-finalize-staged.service -b -1 --no-pager -o cat | tail -3 | prefixed finalize
+out=$(mxos-update rollback 2>&1); rc=$?
+echo "$out" | prefixed rollback
+say rollback_rc=$rc
 "#;
 
 /// Installs the next version (whatever the host published) and powers off.
@@ -362,10 +392,57 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     let logs = workspace().join("target/vm-test");
     fs::remove_dir_all(&logs).ok();
     fs::create_dir_all(&logs).unwrap();
+    // One image, two machines: each boots a qcow2 overlay of what `disk` wrote.
     let vm = Vm {
-        disk: disk.clone(),
-        dir: logs,
+        disk: vm_machine::overlay(&disk, &t.join("bios.qcow2")),
+        dir: logs.clone(),
+        uefi_vars: None,
     };
+    let uefi_vars = t.join("uefi-vars.fd");
+    fs::copy(vm_machine::OVMF_VARS, &uefi_vars).unwrap();
+    let uefi = Vm {
+        disk: vm_machine::overlay(&disk, &t.join("uefi.qcow2")),
+        dir: logs,
+        uefi_vars: Some(uefi_vars),
+    };
+
+    // A UEFI PC with Secure Boot on: the firmware runs the tree's shim, shim the tree's
+    // GRUB, GRUB the signed kernel; then upgrade, reboot, roll back, reboot as on BIOS.
+    let facts = |k: &std::collections::BTreeMap<String, String>, text: &str, n: u32| {
+        assert_eq!(
+            (k["efi"].as_str(), k["secure_boot"].as_str()),
+            ("yes", "1"),
+            "UEFI boot {n} with Secure Boot on: {}",
+            tail(text, 40)
+        );
+    };
+    let (k, uefi1, text) = uefi.boot(31, &format!("{UEFI_FACTS}{STEP_UEFI_1}"));
+    facts(&k, &text, 31);
+    assert_eq!(k["booted"], v1, "UEFI boot 1 runs v1");
+    assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 30));
+    let (k, _, text) = uefi.boot(32, &format!("{UEFI_FACTS}{STEP_UEFI_2}"));
+    facts(&k, &text, 32);
+    assert_eq!(k["booted"], v2, "UEFI boot 2 runs v2: {}", tail(&text, 40));
+    assert_eq!(k["rollback_rc"], "0", "{}", tail(&text, 30));
+    let (k, _, text) = uefi.boot(33, &format!("{UEFI_FACTS}{STEP_REPORT}"));
+    facts(&k, &text, 33);
+    assert_eq!(
+        (k["booted"].as_str(), k["default"].as_str()),
+        (v1.as_str(), v1.as_str()),
+        "UEFI boot 3 runs v1 after the rollback: {}",
+        tail(&text, 40)
+    );
+    let uefi_kernel_line = text
+        .lines()
+        .find(|l| l.contains("MXOS-VMTEST kernel: "))
+        .map(|l| {
+            l.split("MXOS-VMTEST kernel: ")
+                .nth(1)
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        })
+        .unwrap_or_default();
     let (k, boot1, text) = vm.boot(1, STEP_1);
     assert_eq!(k["booted"], v1, "boot 1 runs v1");
     assert_eq!(k["usr_ro"], "yes", "/usr is read-only");
@@ -607,9 +684,49 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
     );
     let (k, _, text) = vm.boot(7, STEP_UPGRADE);
     assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 30));
+    let (failed, k, text) = boot_until_fallback(&vm, 8);
+    assert_eq!(failed, 3, "three tries, then the previous version");
+    assert_eq!(
+        k["booted"],
+        v1,
+        "boot counting brought back v1: {}",
+        tail(&text, 30)
+    );
+    assert_eq!(k["default"], v1, "and made it the default again");
+
+    // The same on the UEFI machine: GRUB counts boots in the same environment block under
+    // Secure Boot.
+    let (k, _, text) = uefi.boot(34, &format!("{UEFI_FACTS}{STEP_UPGRADE}"));
+    facts(&k, &text, 34);
+    assert_eq!(k["upgrade_rc"], "0", "{}", tail(&text, 30));
+    let (failed, k, text) = boot_until_fallback(&uefi, 35);
+    assert_eq!(failed, 3, "UEFI: three tries, then the previous version");
+    assert_eq!(
+        (k["booted"].as_str(), k["default"].as_str()),
+        (v1.as_str(), v1.as_str()),
+        "UEFI: boot counting brought back v1: {}",
+        tail(&text, 30)
+    );
+    drop(nginx);
+
+    eprintln!(
+        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, first UEFI Secure Boot boot {:.0} s (kernel: {uefi_kernel_line}), whole test {:.0} s, AVC denials on boot 1 (permissive): {}",
+        packaging.as_secs_f64(), compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
+        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), uefi1.as_secs_f64(), all.elapsed().as_secs_f64(),
+        avc_denials
+    );
+}
+
+/// Boots `vm`, which has just installed a release that cannot boot, until GRUB's boot
+/// counting brings back the previous version: the number of failed boots, and the report of
+/// the first boot that reached userspace. Boot numbers start at `first`.
+fn boot_until_fallback(
+    vm: &Vm,
+    first: u32,
+) -> (u32, std::collections::BTreeMap<String, String>, String) {
     let mut failed = 0;
     let (k, text) = loop {
-        let n = 8 + failed;
+        let n = first + failed;
         assert!(
             failed <= 4,
             "boot counting never fell back after {failed} failed boots"
@@ -627,20 +744,5 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         );
         failed += 1;
     };
-    assert_eq!(failed, 3, "three tries, then the previous version");
-    assert_eq!(
-        k["booted"],
-        v1,
-        "boot counting brought back v1: {}",
-        tail(&text, 30)
-    );
-    assert_eq!(k["default"], v1, "and made it the default again");
-    drop(nginx);
-
-    eprintln!(
-        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, whole test {:.0} s, AVC denials on boot 1 (permissive): {}",
-        packaging.as_secs_f64(), compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
-        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), all.elapsed().as_secs_f64(),
-        avc_denials
-    );
+    (failed, k, text)
 }

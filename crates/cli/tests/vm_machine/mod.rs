@@ -44,6 +44,27 @@ prefixed() { sed "s/^/MXOS-VMTEST $1: /"; }
 pub struct Vm {
     pub disk: PathBuf,
     pub dir: PathBuf,
+    /// UEFI with Secure Boot enforcing (OVMF, Microsoft's keys enrolled): this machine's
+    /// own copy of the variable store. `None` boots SeaBIOS.
+    pub uefi_vars: Option<PathBuf>,
+}
+
+/// Debian's OVMF: the firmware that only runs signed binaries once Secure Boot is on, and a
+/// variable store with Microsoft's keys enrolled and Secure Boot on.
+pub const OVMF_CODE: &str = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd";
+pub const OVMF_VARS: &str = "/usr/share/OVMF/OVMF_VARS_4M.ms.fd";
+
+/// A qcow2 overlay of `base`: every machine of the scenario starts from the one image
+/// `mxos-compose disk` wrote, and writes only its own changes.
+pub fn overlay(base: &Path, path: &Path) -> PathBuf {
+    let st = Command::new("qemu-img")
+        .args(["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b"])
+        .arg(base)
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(st.success(), "qemu-img create -b {}", base.display());
+    path.to_owned()
 }
 
 impl Vm {
@@ -130,32 +151,39 @@ impl Vm {
 
     fn qemu(&self, log: &Path, cmd_disk: &Path) -> Command {
         let mut c = Command::new("qemu-system-x86_64");
-        c.args([
-            "-machine",
-            "accel=tcg",
-            "-m",
-            "1024",
-            "-smp",
-            "2",
-            "-display",
-            "none",
-            "-no-reboot",
-        ])
-        .arg("-serial")
-        .arg(format!("file:{}", log.display()))
-        .arg("-drive")
-        .arg(format!(
-            "file={},if=virtio,format=qcow2",
-            self.disk.display()
-        ))
-        .arg("-drive")
-        .arg(format!("file={},if=virtio,format=raw", cmd_disk.display()))
-        .args([
-            "-netdev",
-            "user,id=n0",
-            "-device",
-            "virtio-net-pci,netdev=n0",
-        ]);
+        match &self.uefi_vars {
+            // Secure Boot needs SMM, which needs q35; the firmware's flash is write-protected
+            // outside SMM, so a booted OS cannot turn Secure Boot off.
+            Some(vars) => c
+                .args(["-machine", "q35,smm=on,accel=tcg"])
+                .args(["-global", "driver=cfi.pflash01,property=secure,value=on"])
+                .arg("-drive")
+                .arg(format!(
+                    "if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}"
+                ))
+                .arg("-drive")
+                .arg(format!(
+                    "if=pflash,format=raw,unit=1,file={}",
+                    vars.display()
+                )),
+            None => c.args(["-machine", "accel=tcg"]),
+        };
+        c.args(["-m", "1024", "-smp", "2", "-display", "none", "-no-reboot"])
+            .arg("-serial")
+            .arg(format!("file:{}", log.display()))
+            .arg("-drive")
+            .arg(format!(
+                "file={},if=virtio,format=qcow2",
+                self.disk.display()
+            ))
+            .arg("-drive")
+            .arg(format!("file={},if=virtio,format=raw", cmd_disk.display()))
+            .args([
+                "-netdev",
+                "user,id=n0",
+                "-device",
+                "virtio-net-pci,netdev=n0",
+            ]);
         c
     }
 }
