@@ -131,13 +131,19 @@ fn unpack(rpm: &Path, path: &str, dir: &Path) -> Result<PathBuf> {
 /// Builds the tools repo into `out`: the given RPMs (copies, signed with the demo key like
 /// every demo package) and `mxos-demo-runtime` for the binaries under /usr/bin in them.
 pub fn build_tools_repo(out: &Path, rpms: &[PathBuf]) -> Result<()> {
+    let work = tempfile::tempdir().context("creating a work dir")?;
+    let runtime = runtime_package(&agent_binaries(rpms, work.path())?)?;
+    build_tools_repo_with(out, rpms, &runtime)
+}
+
+/// [`build_tools_repo`] with the runtime package already worked out.
+fn build_tools_repo_with(out: &Path, rpms: &[PathBuf], runtime: &PackageSpec) -> Result<()> {
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let work = tempfile::Builder::new()
         .prefix("mxos-tools-")
         .tempdir()
         .context("creating a work dir")?;
-    let runtime = runtime_package(&agent_binaries(rpms, work.path())?)?;
-    let built = build_rpm(&work.path().join("rpmbuild"), &runtime)?;
+    let built = build_rpm(&work.path().join("rpmbuild"), runtime)?;
     let mut copies = Vec::new();
     for rpm in rpms.iter().chain([&built]) {
         let dest = out.join(rpm.file_name().context("an RPM path without a file name")?);
@@ -175,7 +181,7 @@ pub fn shared_tools_repo_in(repo: &Path, rpms: &[PathBuf]) -> Result<PathBuf> {
     let work = tempfile::tempdir().context("creating a work dir")?;
     let runtime = runtime_package(&agent_binaries(rpms, work.path())?)?;
     let mut hasher = blake3::Hasher::new();
-    hasher.update(content_hash(&[runtime])?.as_bytes());
+    hasher.update(content_hash(std::slice::from_ref(&runtime))?.as_bytes());
     hasher.update(DEMO_PUBLIC_KEY.as_bytes());
     for rpm in rpms {
         // What the package is, not its bytes: rpmbuild stamps each build with its time.
@@ -200,7 +206,7 @@ pub fn shared_tools_repo_in(repo: &Path, rpms: &[PathBuf]) -> Result<PathBuf> {
                     .with_context(|| format!("removing stale {}", stale.display()))?;
             }
         }
-        build_tools_repo(&partial, rpms)?;
+        build_tools_repo_with(&partial, rpms, &runtime)?;
         fs::write(partial.join(STAMP_FILE), format!("{hash}\n"))?;
         fs::rename(&partial, repo)
             .with_context(|| format!("renaming {} to {}", partial.display(), repo.display()))?;

@@ -17,14 +17,13 @@ pub fn run_demo() -> Result<()> {
     // The demo packages are built locally with rpmbuild into /var/cache/mxos, and so is the
     // packaged agent the demo tree installs (treefiles/mxos-tools.repo).
     run(Command::new(bin.join("mxos-testkit")).arg("shared-demo-repo"))?;
-    let dist = mxos_dist::build(&mxos_dist::DistRequest {
+    let rpms = mxos_dist::build_rpms(&mxos_dist::DistRequest {
         workspace: workspace_root(),
         bin_dir: bin.clone(),
         out_dir: demo.join("dist"),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })?;
-    let agent: Vec<_> = dist
-        .rpms
+    let agent: Vec<_> = rpms
         .iter()
         .filter(|p| p.to_string_lossy().contains("/mxos-update-"))
         .collect();

@@ -170,6 +170,15 @@ impl DeltaReport {
             to: d.to.clone(),
         }
     }
+
+    /// libostree's name for the delta.
+    fn name(&self) -> String {
+        mxos_repo::StaticDelta {
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+        .name()
+    }
 }
 
 /// `mxos-compose publish`.
@@ -230,11 +239,7 @@ impl Report for PruneReport {
             text.push_str(&format!("deleted commit {c}\n"));
         }
         for d in &self.deltas_deleted {
-            let name = match &d.from {
-                Some(f) => format!("{f}-{}", d.to),
-                None => d.to.clone(),
-            };
-            text.push_str(&format!("deleted static delta {name}\n"));
+            text.push_str(&format!("deleted static delta {}\n", d.name()));
         }
         text.push_str(&format!(
             "pruned {} objects, {} bytes\n",

@@ -292,20 +292,24 @@ fn a_full_disk_or_an_unbootable_tree_leaves_no_image() {
     assert!(!img.exists());
 }
 
+/// A tiny OS commit (the stock CLI) that can boot from a disk: the `mx-boot` overlay's
+/// grub.cfg generator plus `files`.
+fn bootable_commit(build: &Path, files: &[(&str, &[u8])]) -> String {
+    let generator =
+        fs::read(workspace().join("overlays/mx-boot/root/usr/libexec/mxos/grub-bls-gen")).unwrap();
+    let mut all = vec![("usr/libexec/mxos/grub-bls-gen", generator.as_slice())];
+    all.extend_from_slice(files);
+    tiny_os_commit_with(build, REF, "10.1", "2026-11-01T00:00:00Z", &all)
+}
+
 /// A tree with the Debian layout of shim-signed, grub-efi-amd64-signed and
 /// shim-helpers-amd64-signed (stand-in bytes: what matters here is where they land; vm-test
 /// boots the real ones under Secure Boot), committed with the stock CLI.
 fn efi_tree(t: &Path) -> (std::path::PathBuf, std::path::PathBuf, String) {
     let build = t.join("build");
-    let generator =
-        fs::read(workspace().join("overlays/mx-boot/root/usr/libexec/mxos/grub-bls-gen")).unwrap();
-    let commit = tiny_os_commit_with(
+    let commit = bootable_commit(
         &build,
-        REF,
-        "10.1",
-        "2026-11-01T00:00:00Z",
         &[
-            ("usr/libexec/mxos/grub-bls-gen", &generator),
             (
                 "usr/lib/shim/shimx64.efi.signed",
                 b"shim signed by Microsoft",
@@ -426,15 +430,7 @@ fn uefi_image_boots_the_trees_shim_and_grub_from_its_esp() {
     );
     assert!(!small.exists());
     let plain = t.join("plain");
-    let generator =
-        fs::read(workspace().join("overlays/mx-boot/root/usr/libexec/mxos/grub-bls-gen")).unwrap();
-    let c = tiny_os_commit_with(
-        &plain,
-        REF,
-        "10.1",
-        "2026-11-01T00:00:00Z",
-        &[("usr/libexec/mxos/grub-bls-gen", &generator)],
-    );
+    let c = bootable_commit(&plain, &[]);
     let err = compose_fails(&[
         "disk",
         REF,

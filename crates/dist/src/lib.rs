@@ -38,6 +38,13 @@ pub fn build(req: &DistRequest) -> Result<DistReport> {
     Ok(DistReport { rpms, debs })
 }
 
+/// Only the RPMs, sorted by file name: for RPM trees that install the tools from a repo (the
+/// dnf demo tree), which have no use for dpkg-deb's time.
+pub fn build_rpms(req: &DistRequest) -> Result<Vec<PathBuf>> {
+    let stage = stage_all(req)?;
+    rpmbuild(req, &stage).context("building the RPMs")
+}
+
 /// Only the .debs, in [`PACKAGES`] order: for Debian-based images (the VM test installs
 /// `mxos-update` from one), which have no use for rpmbuild's time.
 pub fn build_debs(req: &DistRequest) -> Result<Vec<PathBuf>> {

@@ -172,15 +172,14 @@ pub fn shared_tools_repo() -> PathBuf {
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_mxos-update"))
         .parent()
         .unwrap();
-    let dist = mxos_dist::build(&mxos_dist::DistRequest {
+    let rpms = mxos_dist::build_rpms(&mxos_dist::DistRequest {
         workspace: workspace(),
         bin_dir: bin_dir.to_owned(),
         out_dir: out.path().to_owned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })
     .unwrap();
-    let agent: Vec<PathBuf> = dist
-        .rpms
+    let agent: Vec<PathBuf> = rpms
         .into_iter()
         .filter(|p| {
             p.file_name()
