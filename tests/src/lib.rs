@@ -22,4 +22,4 @@ pub use nginx::Nginx;
 pub use registry::Registry;
 pub use rpms::{build_repo, build_signed_repo, index_repo, FileEntry, PackageSpec};
 pub use signing::Signer;
-pub use tools::{build_tools_repo, shared_tools_repo};
+pub use tools::shared_tools_repo;

@@ -129,15 +129,9 @@ fn unpack(rpm: &Path, path: &str, dir: &Path) -> Result<PathBuf> {
 }
 
 /// Builds the tools repo into `out`: the given RPMs (copies, signed with the demo key like
-/// every demo package) and `mxos-demo-runtime` for the binaries under /usr/bin in them.
-pub fn build_tools_repo(out: &Path, rpms: &[PathBuf]) -> Result<()> {
-    let work = tempfile::tempdir().context("creating a work dir")?;
-    let runtime = runtime_package(&agent_binaries(rpms, work.path())?)?;
-    build_tools_repo_with(out, rpms, &runtime)
-}
-
-/// [`build_tools_repo`] with the runtime package already worked out.
-fn build_tools_repo_with(out: &Path, rpms: &[PathBuf], runtime: &PackageSpec) -> Result<()> {
+/// every demo package) and `runtime`, the `mxos-demo-runtime` package for the binaries under
+/// /usr/bin in them.
+fn build_tools_repo(out: &Path, rpms: &[PathBuf], runtime: &PackageSpec) -> Result<()> {
     fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let work = tempfile::Builder::new()
         .prefix("mxos-tools-")
@@ -168,8 +162,9 @@ fn agent_binaries(rpms: &[PathBuf], work: &Path) -> Result<Vec<PathBuf>> {
     Ok(binaries)
 }
 
-/// [`build_tools_repo`] into [`SHARED_TOOLS_DIR`], rebuilt only when the RPMs' content, the
-/// host's libraries or the demo key changed; returns the repo's path.
+/// The tools repo (the given RPMs and the runtime they need, signed with the demo key) in
+/// [`SHARED_TOOLS_DIR`], rebuilt only when the RPMs' content, the host's libraries or the
+/// demo key changed; returns the repo's path.
 pub fn shared_tools_repo(rpms: &[PathBuf]) -> Result<PathBuf> {
     shared_tools_repo_in(Path::new(SHARED_TOOLS_DIR), rpms)
 }
@@ -206,7 +201,7 @@ pub fn shared_tools_repo_in(repo: &Path, rpms: &[PathBuf]) -> Result<PathBuf> {
                     .with_context(|| format!("removing stale {}", stale.display()))?;
             }
         }
-        build_tools_repo_with(&partial, rpms, &runtime)?;
+        build_tools_repo(&partial, rpms, &runtime)?;
         fs::write(partial.join(STAMP_FILE), format!("{hash}\n"))?;
         fs::rename(&partial, repo)
             .with_context(|| format!("renaming {} to {}", partial.display(), repo.display()))?;
