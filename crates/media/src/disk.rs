@@ -8,6 +8,7 @@
 
 use std::fs;
 use std::io::{Seek, SeekFrom, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -119,7 +120,6 @@ pub fn build(req: &DiskRequest) -> Result<DiskReport> {
     fs::create_dir_all(&req.workdir)?;
     let generator_path = req.workdir.join("grub-bls-gen");
     fs::write(&generator_path, generator)?;
-    use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(&generator_path, fs::Permissions::from_mode(0o755))?;
 
     let partial = with_suffix(&req.output, ".partial");
@@ -334,8 +334,9 @@ fn populate(req: &DiskRequest, mnt: &Path, target: &Target) -> Result<()> {
 }
 
 /// A deployment made on a build host without SELinux has an unlabelled `/etc` (libostree's
-/// copy of `/usr/etc`) and `/var`: label them from the deployment's own policy, as a machine
-/// booted with SELinux would have them. Trees without a policy are left as they are.
+/// copy of `/usr/etc`) and `/var`, and the physical root around it is unlabelled too: label
+/// them from the deployment's own policy, as a machine booted with SELinux would have them.
+/// Trees without a policy are left as they are.
 fn label_outside_the_commit(mnt: &Path, commit: &str) -> Result<()> {
     let stateroot = mnt.join("ostree/deploy").join(mxos_agent::STATEROOT);
     let deployment = stateroot.join(format!("deploy/{commit}.0"));
@@ -346,11 +347,67 @@ fn label_outside_the_commit(mnt: &Path, commit: &str) -> Result<()> {
         policy_root: deployment.clone(),
         version: mxos_repo::LabelVersion::UsrEtcAsEtc,
     };
+    create_layout_targets(&deployment, &stateroot.join("var"))?;
     mxos_repo::label_on_disk(&deployment.join("etc"), "/etc", &labels)
         .context("labelling the deployment's /etc")?;
     mxos_repo::label_on_disk(&stateroot.join("var"), "/var", &labels)
         .context("labelling the stateroot's /var")?;
     mxos_repo::label_on_disk(&mnt.join("boot"), "/boot", &labels).context("labelling /boot")?;
+    mxos_repo::label_entries_on_disk(&physical_root_entries(mnt, &stateroot)?, &labels)
+        .context("labelling the physical root")
+}
+
+/// The directories of the physical root, labelled as the policy labels them at `/` (its
+/// `tmp` is the machine's `/tmp`), down to the stateroot: never below `ostree/repo` or into a
+/// deployment, whose files are hard links of the repo's objects and carry the commit's labels.
+fn physical_root_entries(mnt: &Path, stateroot: &Path) -> Result<Vec<(PathBuf, String)>> {
+    let mut entries = vec![(mnt.to_path_buf(), "/".to_owned())];
+    for e in fs::read_dir(mnt).context("listing the physical root")? {
+        let e = e?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name != "boot" {
+            entries.push((e.path(), format!("/{name}")));
+        }
+    }
+    for dir in [
+        mnt.join("ostree/deploy"),
+        mnt.join("ostree/repo"),
+        stateroot.to_path_buf(),
+        stateroot.join("deploy"),
+    ] {
+        let on_machine = format!("/{}", dir.strip_prefix(mnt)?.display());
+        entries.push((dir, on_machine));
+    }
+    Ok(entries)
+}
+
+/// Creates in the stateroot's `/var` the directories the tree's top-level links point into
+/// (`/mnt` → `var/mnt`, `/usr/local` → `../var/usrlocal`), so that they are labelled here.
+/// Left to the first boot, one is made before the policy is loaded and stays unlabelled.
+fn create_layout_targets(deployment: &Path, var: &Path) -> Result<()> {
+    let mut links = Vec::new();
+    for e in fs::read_dir(deployment).context("listing the deployment")? {
+        links.push(e?.path());
+    }
+    links.push(deployment.join("usr/local"));
+    for link in links {
+        let Ok(target) = fs::read_link(&link) else {
+            continue;
+        };
+        let target = target.to_string_lossy();
+        let Some(rest) = target
+            .strip_prefix("var/")
+            .or_else(|| target.strip_prefix("../var/"))
+        else {
+            continue;
+        };
+        let dir = var.join(rest);
+        if !dir.exists() {
+            fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+            let mode = if rest == "roothome" { 0o700 } else { 0o755 };
+            fs::set_permissions(&dir, fs::Permissions::from_mode(mode))?;
+        }
+    }
     Ok(())
 }
 
@@ -390,4 +447,86 @@ fn install_grub(raw: &Path, work: &Path, bios_boot: &Partition, root: &Partition
     // Only the boot code: bytes 440.. hold the disk signature and the protective MBR.
     write_at(raw, 0, &boot_img[..440])?;
     write_at(raw, first * SECTOR, &core_bytes).context("writing GRUB to the disk image")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    #[test]
+    fn the_layout_links_targets_are_made_in_var_and_nothing_else() {
+        let t = tempfile::tempdir().unwrap();
+        let (deployment, var) = (t.path().join("deploy"), t.path().join("var"));
+        fs::create_dir_all(deployment.join("usr")).unwrap();
+        fs::create_dir_all(var.join("home")).unwrap();
+        fs::set_permissions(var.join("home"), fs::Permissions::from_mode(0o751)).unwrap();
+        for (link, target) in [
+            ("mnt", "var/mnt"),
+            ("root", "var/roothome"),
+            ("home", "var/home"),
+            ("tmp", "sysroot/tmp"),
+            ("media", "run/media"),
+            ("bin", "usr/bin"),
+            ("usr/local", "../var/usrlocal"),
+        ] {
+            symlink(target, deployment.join(link)).unwrap();
+        }
+        create_layout_targets(&deployment, &var).unwrap();
+        let mut made: Vec<(String, u32)> = fs::read_dir(&var)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let mode = e.metadata().unwrap().permissions().mode() & 0o7777;
+                (e.file_name().to_string_lossy().into_owned(), mode)
+            })
+            .collect();
+        made.sort();
+        // An existing directory keeps its mode; root's home is private.
+        assert_eq!(
+            made,
+            [
+                ("home".to_owned(), 0o751),
+                ("mnt".to_owned(), 0o755),
+                ("roothome".to_owned(), 0o700),
+                ("usrlocal".to_owned(), 0o755),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_physical_root_is_labelled_down_to_the_stateroot_only() {
+        let t = tempfile::tempdir().unwrap();
+        let mnt = t.path();
+        let stateroot = mnt.join("ostree/deploy/mxos");
+        for d in [
+            "boot/loader",
+            "tmp",
+            "ostree/repo/objects",
+            "ostree/deploy/mxos/deploy/abc.0",
+        ] {
+            fs::create_dir_all(mnt.join(d)).unwrap();
+        }
+        let mut entries: Vec<String> = physical_root_entries(mnt, &stateroot)
+            .unwrap()
+            .into_iter()
+            .map(|(path, on_machine)| {
+                assert_eq!(path, mnt.join(on_machine.trim_start_matches('/')));
+                on_machine
+            })
+            .collect();
+        entries.sort();
+        assert_eq!(
+            entries,
+            [
+                "/",
+                "/ostree",
+                "/ostree/deploy",
+                "/ostree/deploy/mxos",
+                "/ostree/deploy/mxos/deploy",
+                "/ostree/repo",
+                "/tmp"
+            ]
+        );
+    }
 }

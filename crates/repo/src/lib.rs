@@ -30,7 +30,10 @@ pub use gpg::{GpgKey, GPG_METADATA_KEY};
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;
 pub use repository::{newer_than, Repo, RepoMode};
-pub use selinux::{context_path, label_on_disk, tree_policy, LabelVersion, Labelling, PolicyId};
+pub use selinux::{
+    context_path, label_entries_on_disk, label_on_disk, tree_policy, LabelVersion, Labelling,
+    PolicyId,
+};
 pub use signatures::{decode_signature_file, encode_signature_file, replace_in_signature_file};
 pub use step::{Step, SysrootRefusal};
 pub use summary::{parse_summary, FetchedSummary, SummaryInfo, EXPIRES_KEY, LAST_MODIFIED_KEY};

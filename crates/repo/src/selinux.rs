@@ -164,22 +164,9 @@ pub fn label_on_disk(dir: &Path, as_path: &str, labelling: &Labelling) -> Result
     let mut n = 0;
     let mut stack = vec![(dir.to_path_buf(), as_path.to_owned())];
     while let Some((path, on_machine)) = stack.pop() {
-        let meta = std::fs::symlink_metadata(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let lookup = context_path(&on_machine, labelling.version);
-        policy
-            .handle()
-            .restorecon(
-                &lookup,
-                None,
-                &gio::File::for_path(&path),
-                ostree::SePolicyRestoreconFlags::ALLOW_NOLABEL,
-                gio::Cancellable::NONE,
-            )
-            .map_err(gerr)
-            .with_context(|| format!("labelling {} as {lookup}", path.display()))?;
+        let is_dir = label_one(&policy, &path, &on_machine, labelling.version)?;
         n += 1;
-        if meta.is_dir() {
+        if is_dir {
             for e in
                 std::fs::read_dir(&path).with_context(|| format!("listing {}", path.display()))?
             {
@@ -194,6 +181,41 @@ pub fn label_on_disk(dir: &Path, as_path: &str, labelling: &Labelling) -> Result
         }
     }
     Ok(n)
+}
+
+/// Labels each of `entries` (a path on disk and where it is seen from on the machine) and
+/// nothing under it. For the physical root, whose `ostree/repo` objects are hard links of
+/// every deployment's files: relabelling those would relabel the commits' files.
+pub fn label_entries_on_disk(entries: &[(PathBuf, String)], labelling: &Labelling) -> Result<()> {
+    let policy = Policy::load(labelling)?;
+    for (path, on_machine) in entries {
+        label_one(&policy, path, on_machine, labelling.version)?;
+    }
+    Ok(())
+}
+
+/// Returns whether `path` is a directory.
+fn label_one(
+    policy: &Policy,
+    path: &Path,
+    on_machine: &str,
+    version: LabelVersion,
+) -> Result<bool> {
+    let meta =
+        std::fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
+    let lookup = context_path(on_machine, version);
+    policy
+        .handle()
+        .restorecon(
+            &lookup,
+            None,
+            &gio::File::for_path(path),
+            ostree::SePolicyRestoreconFlags::ALLOW_NOLABEL,
+            gio::Cancellable::NONE,
+        )
+        .map_err(gerr)
+        .with_context(|| format!("labelling {} as {lookup}", path.display()))?;
+    Ok(meta.is_dir())
 }
 
 #[cfg(test)]
