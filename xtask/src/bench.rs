@@ -172,22 +172,29 @@ pub fn run_bench() -> Result<()> {
     let key = key.with_extension("secret");
     let build = work.join("build");
     let cachedir = work.join("compose-cache");
-    let compose = |name: &str, rpms: &Path| -> Result<(Duration, String)> {
-        let treefile = bench_treefile(&work.join(name), rpms, &bulk)?;
+    let compose_into = |name: &str,
+                        rpms: &Path,
+                        gpgcheck: bool,
+                        build: &Path,
+                        cachedir: &Path|
+     -> Result<(Duration, String)> {
+        let treefile = bench_treefile(&work.join(name), rpms, &bulk, gpgcheck)?;
+        run(&mut Command::new("sync"))?;
         timed_output(
             Command::new(bin.join("mxos-compose"))
                 .arg("tree")
                 .arg(&treefile)
                 .arg("--repo")
-                .arg(&build)
+                .arg(build)
                 .arg("--cachedir")
-                .arg(&cachedir)
+                .arg(cachedir)
                 .arg("--sign-key")
                 .arg(&key)
                 .arg("--overlays")
                 .arg(workspace_root().join("overlays")),
         )
     };
+    let compose = |name: &str, rpms: &Path| compose_into(name, rpms, true, &build, &cachedir);
     let (full, out) = compose("v1", &gen1)?;
     let c1 = committed(&out)?;
     let full_cache = cache_line(&out)?;
@@ -218,6 +225,26 @@ pub fn run_bench() -> Result<()> {
         ),
         ratio: format!("{:.2} of full", secs(changed) / secs(full)),
         target: "≤ 0.25 of full",
+    });
+
+    // The same full compose with the signature checks off (an explicit gpgcheck=0), into
+    // its own repo and empty cache: what checking every package costs.
+    let (unchecked, out) = compose_into(
+        "v1-unchecked",
+        &gen1,
+        false,
+        &work.join("build-unchecked"),
+        &work.join("compose-cache-unchecked"),
+    )?;
+    if !out.contains("gpgcheck=0") {
+        bail!("the compose with gpgcheck=0 did not warn about it: {out}");
+    }
+    rows.push(Row {
+        what: format!("full compose, package signatures checked ({demo_input})"),
+        ours: format!("{} (gpgcheck=1, the default)", fmt_secs(full)),
+        reference: format!("{} (gpgcheck=0)", fmt_secs(unchecked)),
+        ratio: format!("{:.2} of unchecked", secs(full) / secs(unchecked)),
+        target: "(reported)",
     });
 
     let public = work.join("public");
@@ -344,7 +371,14 @@ fn render(machine: &str, rows: &[Row], archive: f64, bare: f64) -> String {
          in a CentOS Stream tree many do, so expect a larger share there). The demo packages \
          are small: the delta and download figures show the mechanism (devices fetch the \
          delta, `KiB` granularity from `ostree pull`) on a one-package change, not large-tree \
-         savings. Other load on the machine (see the load average) skews all timings alike."
+         savings.\n\n\
+         Signature checks: every demo and bulk package is signed by the demo key, and the \
+         checked compose has dnf verify each one against the key beside the treefile \
+         (`gpgcheck=1`, the default); the unchecked one says `gpgcheck=0` in its repo file. \
+         Both start from an empty package cache. SELinux labels: the bootable test OS is \
+         composed once, then its root is committed with and without labels, and the cost is \
+         the difference set against that whole compose. Other load on the machine (see the \
+         load average) skews all timings alike."
     );
     s
 }
@@ -479,8 +513,9 @@ fn transferred_bytes(out: &str) -> Option<u64> {
     Some((number * factor) as u64)
 }
 
-/// The demo treefile with the bulk packages added, from two local repos.
-fn bench_treefile(dir: &Path, rpms: &Path, bulk: &Path) -> Result<PathBuf> {
+/// The demo treefile with the bulk packages added, from two local repos, both signed by the
+/// demo key; `gpgcheck` says whether the compose checks those signatures (MxOS's default).
+fn bench_treefile(dir: &Path, rpms: &Path, bulk: &Path, gpgcheck: bool) -> Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let text = std::fs::read_to_string(workspace_root().join("treefiles/mxos-demo.yaml"))
         .context("reading treefiles/mxos-demo.yaml")?;
@@ -498,10 +533,18 @@ fn bench_treefile(dir: &Path, rpms: &Path, bulk: &Path) -> Result<PathBuf> {
             1,
         );
     std::fs::write(dir.join("mxos-demo.yaml"), text)?;
+    let key = "RPM-GPG-KEY-mxos-demo";
+    std::fs::copy(workspace_root().join("treefiles").join(key), dir.join(key))
+        .with_context(|| format!("copying treefiles/{key}"))?;
+    let check = if gpgcheck {
+        format!("gpgcheck=1\ngpgkey={key}")
+    } else {
+        "gpgcheck=0".to_owned()
+    };
     std::fs::write(
         dir.join("mxos-demo.repo"),
         format!(
-            "[mxos-demo]\nname=demo\nbaseurl=file://{}\ngpgcheck=0\n\n[mxos-bulk]\nname=bulk\nbaseurl=file://{}\ngpgcheck=0\n",
+            "[mxos-demo]\nname=demo\nbaseurl=file://{}\n{check}\n\n[mxos-bulk]\nname=bulk\nbaseurl=file://{}\n{check}\n",
             rpms.display(),
             bulk.display()
         ),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 
-const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/signed-gen-1 if stale, prints its path)\n       mxos-testkit shared-tools-repo RPM...   (those RPMs and the host runtime they need, in /var/cache/mxos/test-rpms/tools)";
+const USAGE: &str = "usage: mxos-testkit demo-repo DIR [--generation N]\n       mxos-testkit bulk-repo DIR SOURCE MEGABYTES PACKAGES   (SOURCE's files as PACKAGES rpms, signed by the demo key)\n       mxos-testkit shared-demo-repo   (builds /var/cache/mxos/test-rpms/signed-gen-1 if stale, prints its path)\n       mxos-testkit shared-tools-repo RPM...   (those RPMs and the host runtime they need, in /var/cache/mxos/test-rpms/tools)";
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +25,10 @@ fn main() -> Result<()> {
                 megabytes * 1_000_000,
                 packages,
             )?;
-            mxos_tests::build_repo(std::path::Path::new(dir), &pkgs)
+            // Signed like the demo packages, so a compose can check them as it would check
+            // a distribution's.
+            let signer = mxos_tests::Signer::demo()?;
+            mxos_tests::build_signed_repo(std::path::Path::new(dir), &pkgs, Some(&signer))
                 .with_context(|| format!("building bulk repo in {dir}"))
         }
         Some("shared-demo-repo") => {
