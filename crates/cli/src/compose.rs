@@ -123,6 +123,8 @@ enum Command {
     Fleet(crate::fleet::FleetArgs),
     /// Write a bootable disk image (raw or qcow2) of a commit.
     Disk(crate::disk::DiskArgs),
+    /// Write a USB stick image (raw or qcow2) that installs a commit on every machine it boots.
+    Installer(crate::disk::InstallerArgs),
     Container(crate::container::ContainerArgs),
     ContainerDiff(crate::container::DiffArgs),
     ContainerImport(crate::container::ImportArgs),
@@ -441,6 +443,7 @@ fn run(cli: Cli) -> Result<()> {
             );
         }
         Command::Disk(a) => crate::disk::run(a, cli.json)?,
+        Command::Installer(a) => crate::disk::run_installer(a, cli.json)?,
         Command::Fleet(a) => crate::fleet::run(a, cli.json)?,
         Command::Container(a) => crate::container::run(a, cli.json)?,
         Command::ContainerDiff(a) => crate::container::diff(a, cli.json)?,

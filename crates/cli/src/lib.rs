@@ -4,6 +4,7 @@ pub mod compose;
 pub mod container;
 pub mod disk;
 pub mod fleet;
+pub mod install;
 pub mod log;
 pub mod output;
 pub mod progress;

@@ -1,4 +1,5 @@
-//! `mxos-update`: init, status, check, download, apply, upgrade, run, health-check, rollback.
+//! `mxos-update`: init, status, check, download, apply, upgrade, run, health-check, rollback,
+//! and the installer stick's install.
 //!
 //! Every sentence it prints, its errors and its `--help` come from the agent's catalogue
 //! (es-MX or English by the locale); `--json` prints one object per command, and the exit
@@ -70,6 +71,12 @@ enum Command {
     },
     /// Make the previous deployment the default again.
     Rollback,
+    /// Install MxOS on this machine's disk from the installer stick it booted from.
+    Install {
+        /// The stick's payload directory.
+        #[arg(long, default_value = "/sysroot/mxos-installer")]
+        from: PathBuf,
+    },
 }
 
 /// `check` (and `download`) found nothing to take now, as `rpm-ostree upgrade --check` says.
@@ -434,6 +441,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
             );
         }
+        Command::Install { from } => crate::install::run(&from)?,
     }
     Ok(ExitCode::SUCCESS)
 }

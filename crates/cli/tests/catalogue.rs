@@ -81,7 +81,9 @@ fn named_in_code() -> BTreeMap<String, PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let mut files = Vec::new();
     sources(&root.join("crates/agent/src"), &mut files);
-    for f in ["update.rs", "update_reports.rs"] {
+    // The installer runs on the device too (`mxos-update install`).
+    sources(&root.join("crates/media/src/install"), &mut files);
+    for f in ["update.rs", "update_reports.rs", "install.rs"] {
         let p = root.join("crates/cli/src").join(f);
         files.push((p.clone(), fs::read_to_string(&p).unwrap()));
     }

@@ -12,8 +12,6 @@ use anyhow::{bail, Context, Result};
 use mxos_process::run;
 use mxos_repo::Repo;
 
-use crate::disk::ROOT_LABEL;
-
 /// Where trees carry the signed binaries: (vendor directory, shim, GRUB, MokManager).
 const CANDIDATES: [(&str, &str, &str, &str); 4] = [
     // Debian: shim-signed, grub-efi-amd64-signed, shim-helpers-amd64-signed.
@@ -83,23 +81,32 @@ pub fn find(repo: &Repo, commit: &str) -> Result<EfiBinaries> {
 }
 
 /// The ESP's grub.cfg: find the root by its label and read its menu.
-pub fn grub_cfg() -> String {
+pub fn grub_cfg(root_label: &str) -> String {
     format!(
         "# Written by mxos-compose disk: the menu lives on the root, for UEFI and BIOS alike.\n\
-         search --no-floppy --label {ROOT_LABEL} --set=root\n\
+         search --no-floppy --label {root_label} --set=root\n\
          set prefix=($root)/boot/grub2\n\
          configfile $prefix/grub.cfg\n"
     )
 }
 
 /// Writes a FAT file system of `size_bytes` holding the boot chain into `image`.
-pub fn build(image: &Path, size_bytes: u64, bins: &EfiBinaries, work: &Path) -> Result<()> {
+pub fn build(
+    image: &Path,
+    size_bytes: u64,
+    bins: &EfiBinaries,
+    root_label: &str,
+    work: &Path,
+) -> Result<()> {
     run(Command::new("mkfs.fat")
         .args(["-n", "MXOS-EFI", "-C"])
         .arg(image)
         .arg((size_bytes / 1024).to_string()))
     .context("creating the EFI system partition's file system")?;
     let staged = work.join("esp");
+    if staged.exists() {
+        fs::remove_dir_all(&staged)?;
+    }
     let boot = staged.join("EFI/BOOT");
     let vendor = staged.join("EFI").join(bins.vendor);
     fs::create_dir_all(&boot)?;
@@ -112,7 +119,7 @@ pub fn build(image: &Path, size_bytes: u64, bins: &EfiBinaries, work: &Path) -> 
     }
     // The distribution's GRUB looks in its vendor directory first, then beside itself.
     for dir in [&boot, &vendor] {
-        fs::write(dir.join("grub.cfg"), grub_cfg())?;
+        fs::write(dir.join("grub.cfg"), grub_cfg(root_label))?;
     }
     run(Command::new("mcopy")
         .args(["-s", "-Q", "-i"])

@@ -11,6 +11,11 @@ const MIB: u64 = 1 << 20;
 const GPT_BACKUP: u64 = 33 * SECTOR;
 /// The smallest root MxOS accepts: one deployment, its repo objects and /var.
 pub const MIN_ROOT_MIB: u64 = 512;
+/// The root partition's GPT name while the system is being written onto it; it becomes
+/// `root` only once everything, boot code included, is on the disk. An installer that finds
+/// this name knows the disk holds its own unfinished work, not somebody's data.
+pub const INCOMPLETE_ROOT_NAME: &str = "mxos-incomplete";
+pub const ROOT_NAME: &str = "root";
 
 /// Which firmware the disk boots on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,7 +164,7 @@ pub fn layout(disk_bytes: u64, firmware: Firmware, sizes: Sizes) -> Result<Layou
         start: root_start,
         size: end - root_start,
         type_code: "8300",
-        name: "root",
+        name: ROOT_NAME,
     };
     Ok(Layout {
         bios_boot,
@@ -169,7 +174,7 @@ pub fn layout(disk_bytes: u64, firmware: Firmware, sizes: Sizes) -> Result<Layou
 }
 
 /// sgdisk's arguments (before the file name) for `layout`: a fresh GPT with those
-/// partitions at those sectors.
+/// partitions at those sectors, the root still named [`INCOMPLETE_ROOT_NAME`].
 pub fn sgdisk_args(layout: &Layout) -> Vec<String> {
     let mut args = vec!["--clear".to_owned()];
     for p in [&layout.bios_boot, &layout.esp]
@@ -184,9 +189,19 @@ pub fn sgdisk_args(layout: &Layout) -> Vec<String> {
             p.last_sector()
         ));
         args.push(format!("--typecode={}:{}", p.number, p.type_code));
-        args.push(format!("--change-name={}:{}", p.number, p.name));
+        let name = if p.number == layout.root.number {
+            INCOMPLETE_ROOT_NAME
+        } else {
+            p.name
+        };
+        args.push(format!("--change-name={}:{name}", p.number));
     }
     args
+}
+
+/// sgdisk's arguments that mark the written system complete.
+pub fn sgdisk_finish_args(layout: &Layout) -> Vec<String> {
+    vec![format!("--change-name={}:{ROOT_NAME}", layout.root.number)]
 }
 
 #[cfg(test)]
@@ -213,8 +228,9 @@ mod tests {
             sgdisk_args(&l).join(" "),
             "--clear --new=1:2048:4095 --typecode=1:ef02 --change-name=1:BIOS boot \
              --new=2:4096:135167 --typecode=2:ef00 --change-name=2:EFI system \
-             --new=3:135168:6289407 --typecode=3:8300 --change-name=3:root"
+             --new=3:135168:6289407 --typecode=3:8300 --change-name=3:mxos-incomplete"
         );
+        assert_eq!(sgdisk_finish_args(&l), ["--change-name=3:root"]);
     }
 
     #[test]

@@ -179,6 +179,40 @@ cli-run-reboot = never | window | now (default: the configuration's `reboot`)
 cli-health-check = Check the version on trial after it booted; roll back if unhealthy
 cli-health-check-reboot = Reboot into the previous version when the checks fail
 cli-rollback = Make the previous deployment the default again
+cli-install = Install MxOS on this machine's disk from the installer USB stick (run by mxos-install.service when the stick boots)
+cli-install-from = Directory holding what the stick installs (default /sysroot/mxos-installer)
+
+
+## The USB stick installer (mxos-update install)
+
+install-step = [{ $n }/{ $total }] { $what }
+install-verify = Checking the signature of the version on the stick…
+install-verified = Version { $version } ({ $commit }) is signed by a trusted key.
+install-not-verified = version { $commit } on this stick is not signed by a trusted key; it will not be installed
+install-choose = Choosing the disk…
+install-chosen = Installing on { $disk }.
+install-unfinished = { $disk } holds an MxOS install that never finished (was the machine switched off?); starting over.
+install-wiping = { $disk } holds data ({ $found }); this stick was made with --wipe: it will be erased.
+install-refused-data = disk { $disk } holds data ({ $found }); this stick does not erase disks that hold data. To install on it, make the stick with `mxos-compose installer --wipe`, or use an empty disk
+install-partition = Creating the partitions (UEFI and BIOS)…
+install-format = Creating the file system…
+install-copy = Copying the system (this takes a few minutes)…
+install-deploy = Installing the version, its remote and the school's settings…
+install-label = Labelling the files for SELinux…
+install-boot = Installing the boot loader…
+install-done = Done: MxOS { $version } is installed on { $disk } as "{ $hostname }". The machine will power off: remove the stick and switch it on.
+install-failed = MXOS WAS NOT INSTALLED.
+install-nothing-written = nothing was written on any disk
+install-write-failed = the install on { $disk } is incomplete and that disk will not boot; boot from the stick again to start over
+install-bad-config = { $file }: { $message }
+install-no-disk = there is no internal disk of at least { $min } to install on (disks seen: { $disks }); connect one, or choose one with --target-disk when making the stick
+install-no-such-disk = the stick says to install on { $disk }, which this machine does not have (disks: { $disks })
+install-disk-is-installer = { $disk } is the installer stick; nothing is installed on it
+install-disk-read-only = disk { $disk } is read-only
+install-disk-too-small = disk { $disk } is too small: MxOS needs at least { $min }
+install-hostname-placeholder = the host name pattern `{ $pattern }` names `{ $found }`; accepted: { $accepted }
+install-hostname-empty = the host name pattern `{ $pattern }` leaves no valid name (letters, digits and hyphens)
+install-hostname-no-serial = the host name pattern `{ $pattern }` needs the machine's serial number or its network card's address, and this machine has neither
 
 ## The machine's sysroot
 

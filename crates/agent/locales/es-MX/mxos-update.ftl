@@ -179,6 +179,40 @@ cli-run-reboot = never | window | now (por omisión, el `reboot` de la configura
 cli-health-check = Revisa la versión en prueba después de arrancar; regresa a la anterior si no está sana
 cli-health-check-reboot = Reinicia en la versión anterior cuando las revisiones fallan
 cli-rollback = Vuelve a hacer predeterminada la versión anterior
+cli-install = Instala MxOS en el disco de este equipo desde la memoria USB de instalación (lo ejecuta mxos-install.service al arrancar la memoria)
+cli-install-from = Carpeta con lo que instala la memoria (por omisión /sysroot/mxos-installer)
+
+
+## El instalador de la memoria USB (mxos-update install)
+
+install-step = [{ $n }/{ $total }] { $what }
+install-verify = Verificando la firma de la versión que trae la memoria…
+install-verified = La versión { $version } ({ $commit }) está firmada con una llave de confianza.
+install-not-verified = la versión { $commit } de esta memoria no está firmada con una llave de confianza; no se instalará
+install-choose = Eligiendo el disco…
+install-chosen = Se instalará en { $disk }.
+install-unfinished = { $disk } tiene una instalación de MxOS que no terminó (¿se apagó el equipo?); se empieza de nuevo.
+install-wiping = { $disk } tiene datos ({ $found }); esta memoria se creó con --wipe: se borrarán.
+install-refused-data = el disco { $disk } tiene datos ({ $found }); esta memoria no borra discos con datos. Para instalar sobre él, cree la memoria con `mxos-compose installer --wipe`, o use un disco vacío
+install-partition = Creando las particiones (UEFI y BIOS)…
+install-format = Creando el sistema de archivos…
+install-copy = Copiando el sistema (tarda unos minutos)…
+install-deploy = Instalando la versión, su remoto y la configuración de la escuela…
+install-label = Etiquetando los archivos para SELinux…
+install-boot = Instalando el arranque…
+install-done = Listo: MxOS { $version } quedó instalado en { $disk } con el nombre «{ $hostname }». El equipo se apagará: retire la memoria y enciéndalo.
+install-failed = NO SE INSTALÓ MXOS.
+install-nothing-written = no se escribió nada en ningún disco
+install-write-failed = la instalación en { $disk } quedó incompleta y ese disco no arrancará; vuelva a arrancar con la memoria para empezar de nuevo
+install-bad-config = { $file }: { $message }
+install-no-disk = no hay un disco interno de al menos { $min } donde instalar (discos vistos: { $disks }); conecte o elija un disco con --target-disk al crear la memoria
+install-no-such-disk = la memoria dice que se instale en { $disk }, que este equipo no tiene (discos: { $disks })
+install-disk-is-installer = { $disk } es la memoria del instalador; no se instala sobre ella
+install-disk-read-only = el disco { $disk } es de solo lectura
+install-disk-too-small = el disco { $disk } es demasiado chico: MxOS necesita al menos { $min }
+install-hostname-placeholder = el patrón de nombre «{ $pattern }» usa «{ $found }»; se aceptan: { $accepted }
+install-hostname-empty = el patrón de nombre «{ $pattern }» no deja ningún nombre válido (letras, números y guiones)
+install-hostname-no-serial = el patrón de nombre «{ $pattern }» necesita el número de serie del equipo o la dirección de su tarjeta de red, y este equipo no da ninguno
 
 ## El sysroot del equipo
 
