@@ -14,6 +14,7 @@
 //! `cargo xtask test` runs after the rest of the suite.
 
 mod common;
+mod vm_install;
 mod vm_machine;
 
 use std::fs;
@@ -25,6 +26,18 @@ use common::*;
 use vm_machine::{overlays_with_vmtest, tail, Vm};
 
 const REF: &str = "mxos/10/x86_64/vm";
+
+/// The machines' kernel arguments, on the disk image and the installer stick alike.
+const KARGS: [&str; 7] = [
+    "console=ttyS0,115200",
+    "rd.emergency=reboot",
+    "rd.shell=0",
+    "panic=5",
+    // Debian's kernels build SELinux in but start AppArmor unless told.
+    "security=selinux",
+    "selinux=1",
+    "sysctl.kernel.printk_ratelimit=0",
+];
 
 /// SELinux denials since boot, counted and listed (the kernel's printk rate limit is off,
 /// `sysctl.kernel.printk_ratelimit=0`, so none is dropped on the way to the journal).
@@ -327,33 +340,22 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
 
     let disk = t.join("mxos.qcow2");
     let start = Instant::now();
-    let out = compose(&[
-        "disk",
-        REF,
-        "--repo",
-        &s(&build),
-        "--to",
-        &s(&disk),
-        "--size-mib",
-        "3072",
-        "--remote-conf",
-        &s(&public.join("mxos.conf")),
-        "--karg",
-        "console=ttyS0,115200",
-        "--karg",
-        "rd.emergency=reboot",
-        "--karg",
-        "rd.shell=0",
-        "--karg",
-        "panic=5",
-        // Debian's kernels build SELinux in but start AppArmor unless told.
-        "--karg",
-        "security=selinux",
-        "--karg",
-        "selinux=1",
-        "--karg",
-        "sysctl.kernel.printk_ratelimit=0",
-    ]);
+    let mut disk_args = vec![
+        "disk".to_owned(),
+        REF.to_owned(),
+        "--repo".to_owned(),
+        s(&build),
+        "--to".to_owned(),
+        s(&disk),
+        "--size-mib".to_owned(),
+        "3072".to_owned(),
+        "--remote-conf".to_owned(),
+        s(&public.join("mxos.conf")),
+    ];
+    for k in KARGS {
+        disk_args.extend(["--karg".to_owned(), k.to_owned()]);
+    }
+    let out = compose(&disk_args.iter().map(String::as_str).collect::<Vec<_>>());
     let disk_time = start.elapsed();
     assert!(
         out.starts_with(&format!("wrote {} (", disk.display())) && out.contains(&v1),
@@ -409,6 +411,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         disk: vm_machine::overlay(&disk, &t.join("bios.qcow2")),
         dir: logs.clone(),
         uefi_vars: None,
+        extra_args: Vec::new(),
     };
     let uefi_vars = t.join("uefi-vars.fd");
     fs::copy(vm_machine::OVMF_VARS, &uefi_vars).unwrap();
@@ -416,6 +419,7 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         disk: vm_machine::overlay(&disk, &t.join("uefi.qcow2")),
         dir: logs,
         uefi_vars: Some(uefi_vars),
+        extra_args: Vec::new(),
     };
 
     // A UEFI PC with Secure Boot on: the firmware runs the tree's shim, shim the tree's
@@ -729,12 +733,27 @@ fn composed_commit_boots_upgrades_and_rolls_back_in_qemu() {
         "UEFI: boot counting brought back v1: {}",
         tail(&text, 30)
     );
+
+    // A lab: one USB stick installs v2 on a machine, which then follows the school's channel.
+    let (lab, lab_denials) = vm_install::lab(
+        t,
+        &workspace().join("target/vm-test"),
+        &build,
+        &public,
+        &key,
+        REF,
+        &v2,
+        &KARGS,
+        UEFI_FACTS,
+        AVC_REPORT,
+    );
+    denials.push(lab_denials);
     drop(nginx);
 
     eprintln!(
-        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, first UEFI Secure Boot boot {:.0} s (kernel: {uefi_kernel_line}), whole test {:.0} s",
+        "vm-test figures: .deb and apt repo {:.1} s, compose v1 {:.0} s, compose v2 {:.0} s, no-op recompose {:.1} s, disk image {:.1} s ({} MiB qcow2), boots {:.0} s / {:.0} s / {:.0} s, first UEFI Secure Boot boot {:.0} s (kernel: {uefi_kernel_line}), installer stick {} MiB qcow2 built in {:.0} s, install of one machine (stick boot to power-off, UEFI) {:.0} s, installed machine's first boot {:.0} s, whole test {:.0} s",
         packaging.as_secs_f64(), compose_v1.as_secs_f64(), compose_v2.as_secs_f64(), noop.as_secs_f64(), disk_time.as_secs_f64(), image_size >> 20,
-        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), uefi1.as_secs_f64(), all.elapsed().as_secs_f64(),
+        boot1.as_secs_f64(), boot2.as_secs_f64(), boot3.as_secs_f64(), uefi1.as_secs_f64(), lab.stick_mib, lab.stick_build.as_secs_f64(), lab.install.as_secs_f64(), lab.installed_boot.as_secs_f64(), all.elapsed().as_secs_f64(),
     );
     // Enforcing with no denial at all: the reference policy plus the tree's local module
     // cover everything the machine did, v1 and v2, BIOS and UEFI. Checked last so that a

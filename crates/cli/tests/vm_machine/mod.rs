@@ -47,6 +47,8 @@ pub struct Vm {
     /// UEFI with Secure Boot enforcing (OVMF, Microsoft's keys enrolled): this machine's
     /// own copy of the variable store. `None` boots SeaBIOS.
     pub uefi_vars: Option<PathBuf>,
+    /// More qemu arguments: the installer's target disk, a firmware serial number.
+    pub extra_args: Vec<String>,
 }
 
 /// Debian's OVMF: the firmware that only runs signed binaries once Secure Boot is on, and a
@@ -125,6 +127,12 @@ impl Vm {
     /// Boots with an empty step and returns the console: for boots that end by themselves
     /// (a failed health check reboots, a broken kernel panics).
     pub fn boot_unattended(&self, n: u32) -> (String, Duration) {
+        self.boot_until(n, None, 300)
+    }
+
+    /// Boots with an empty step until the machine powers off, `seconds` pass, or the console
+    /// shows `cut` (then the power is cut, as a technician pulling the plug would).
+    pub fn boot_until(&self, n: u32, cut: Option<&str>, seconds: u64) -> (String, Duration) {
         let cmd_disk = self.dir.join(format!("step-{n}.img"));
         let mut script = b"echo unattended\n".to_vec();
         script.resize(1 << 20, 0);
@@ -132,9 +140,12 @@ impl Vm {
         let log = self.dir.join(format!("console-{n}.log"));
         let start = Instant::now();
         let mut child = self.qemu(&log, &cmd_disk).spawn().unwrap();
-        let deadline = start + Duration::from_secs(300);
+        let deadline = start + Duration::from_secs(seconds);
         while child.try_wait().unwrap().is_none() {
-            if Instant::now() > deadline {
+            let seen = cut.is_some_and(|c| {
+                String::from_utf8_lossy(&fs::read(&log).unwrap_or_default()).contains(c)
+            });
+            if seen || Instant::now() > deadline {
                 child.kill().ok();
                 child.wait().ok();
                 break;
@@ -183,7 +194,8 @@ impl Vm {
                 "user,id=n0",
                 "-device",
                 "virtio-net-pci,netdev=n0",
-            ]);
+            ])
+            .args(&self.extra_args);
         c
     }
 }
