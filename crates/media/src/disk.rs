@@ -84,18 +84,9 @@ pub fn build(req: &DiskRequest) -> Result<DiskReport> {
 
 pub fn build_with(req: &DiskRequest, extras: &Extras) -> Result<DiskReport> {
     let repo = Repo::open(&req.repo)?;
-    let commit = repo.require(&req.rev)?;
-    let follow = match &req.follow_ref {
-        Some(r) => r.clone(),
-        None if req.rev != commit => req.rev.clone(),
-        None => bail!(
-            "{} is a commit; say which ref the machine follows with --ref",
-            req.rev
-        ),
-    };
-    let generator = repo.read_file(&commit, GRUB_GENERATOR)?.with_context(|| {
-        format!("commit {commit} has no /{GRUB_GENERATOR}; add the `mx-boot` overlay to the treefile so the disk can boot and update")
-    })?;
+    let (commit, follow) = commit_and_follow(&repo, &req.rev, req.follow_ref.as_deref())?;
+    // Read before anything is written: a tree that cannot boot or update is refused now.
+    let generator = read_generator(&repo, &commit)?;
     let remote_text = fs::read_to_string(&req.remote_conf)
         .with_context(|| format!("reading {}", req.remote_conf.display()))?;
     let mut remote =
@@ -111,10 +102,7 @@ pub fn build_with(req: &DiskRequest, extras: &Extras) -> Result<DiskReport> {
         None
     };
 
-    fs::create_dir_all(&req.workdir)?;
-    let generator_path = req.workdir.join("grub-bls-gen");
-    fs::write(&generator_path, generator)?;
-    fs::set_permissions(&generator_path, fs::Permissions::from_mode(0o755))?;
+    let generator_path = write_generator(&generator, &req.workdir)?;
 
     let partial = with_suffix(&req.output, ".partial");
     let raw = with_suffix(&req.output, ".partial.raw");
@@ -189,6 +177,38 @@ pub fn build_with(req: &DiskRequest, extras: &Extras) -> Result<DiskReport> {
         path: req.output.clone(),
         allocated_bytes,
     })
+}
+
+/// The commit `rev` names and the ref the machine follows: `follow_ref`, else `rev` itself
+/// when it is a ref.
+pub(crate) fn commit_and_follow(
+    repo: &Repo,
+    rev: &str,
+    follow_ref: Option<&str>,
+) -> Result<(String, String)> {
+    let commit = repo.require(rev)?;
+    let follow = match follow_ref {
+        Some(r) => r.to_owned(),
+        None if rev != commit => rev.to_owned(),
+        None => bail!("{rev} is a commit; say which ref the machine follows with --ref"),
+    };
+    Ok((commit, follow))
+}
+
+/// The commit's grub.cfg generator, which libostree runs whenever the boot order changes.
+pub(crate) fn read_generator(repo: &Repo, commit: &str) -> Result<Vec<u8>> {
+    repo.read_file(commit, GRUB_GENERATOR)?.with_context(|| {
+        format!("commit {commit} has no /{GRUB_GENERATOR}; add the `mx-boot` overlay to the treefile so the disk can boot and update")
+    })
+}
+
+/// Puts the generator where this host can run it.
+pub(crate) fn write_generator(script: &[u8], dir: &Path) -> Result<PathBuf> {
+    fs::create_dir_all(dir)?;
+    let path = dir.join("grub-bls-gen");
+    fs::write(&path, script)?;
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755))?;
+    Ok(path)
 }
 
 fn with_suffix(p: &Path, suffix: &str) -> PathBuf {

@@ -64,15 +64,7 @@ pub fn build(req: &InstallerRequest) -> Result<DiskReport> {
     }
     let fragment = update_fragment(req.channel.as_deref(), req.reboot)?;
     let repo = Repo::open(&d.repo)?;
-    let commit = repo.require(&d.rev)?;
-    let follow = match &d.follow_ref {
-        Some(r) => r.clone(),
-        None if d.rev != commit => d.rev.clone(),
-        None => bail!(
-            "{} is a commit; say which ref the machines follow with --ref",
-            d.rev
-        ),
-    };
+    let (commit, follow) = disk::commit_and_follow(&repo, &d.rev, d.follow_ref.as_deref())?;
     for (tool, package) in TOOLS {
         let found = ["usr/bin", "usr/sbin", "bin", "sbin"].iter().any(|dir| {
             repo.read_file(&commit, &format!("{dir}/{tool}"))
@@ -88,11 +80,7 @@ pub fn build(req: &InstallerRequest) -> Result<DiskReport> {
         .with_context(|| format!("reading {}", d.remote_conf.display()))?;
     let remote =
         mxos_agent::remote_conf::parse(&remote_text, &d.remote_conf.display().to_string())?;
-    let keys = remote
-        .ed25519_keys
-        .iter()
-        .map(|k| mxos_sign::PublicKey::from_base64(k))
-        .collect::<Result<Vec<_>>>()?;
+    let keys = install::trusted_keys(&remote, &d.remote_conf)?;
     mxos_sign::verify_commit(&repo, &commit, &keys).with_context(|| {
         format!(
             "the machines would refuse this commit: it is not signed by a key of {}",

@@ -110,35 +110,25 @@ pub fn install(req: &InstallRequest, say: &mut dyn FnMut(Text)) -> Result<Instal
         .with_context(|| format!("reading {}", cfg_path.display()))
         .context(Unwritten)?;
     let cfg = InstallerConfig::parse(&text, &cfg_path.display().to_string()).context(Unwritten)?;
-    let prepared = prepare(req, &cfg, say).context(Unwritten)?;
-    let Prepared {
-        target,
-        remote,
-        version,
-        layout,
-        boot,
-        etc,
-        hostname,
-        generator,
-    } = prepared;
+    let p = prepare(req, &cfg, say).context(Unwritten)?;
     let system = System {
         source_repo: req.source_repo,
         commit: &cfg.commit,
         follow: &cfg.follow_ref,
-        remote: &remote,
+        remote: &p.remote,
         remote_dir: req.payload,
         kargs: &cfg.kargs,
         root_label: ROOT_LABEL,
-        generator: &generator,
-        etc: &etc,
+        generator: &p.generator,
+        etc: &p.etc,
         root_dirs: &[],
     };
-    let dev = PathBuf::from(target.path());
+    let dev = PathBuf::from(p.target.path());
     system::write(
         Sink::Device(&dev),
-        &layout,
+        &p.layout,
         &system,
-        &boot,
+        &p.boot,
         req.work,
         &mut |s| {
             let (n, what) = match s {
@@ -152,17 +142,17 @@ pub fn install(req: &InstallRequest, say: &mut dyn FnMut(Text)) -> Result<Instal
             say(step(n, what));
         },
     )
-    .with_context(|| t!("install-write-failed", disk = target.path()))?;
+    .with_context(|| t!("install-write-failed", disk = p.target.path()))?;
     say(t!(
         "install-done",
-        version = version,
-        disk = target.describe(),
-        hostname = hostname.clone().unwrap_or_else(|| "-".to_owned())
+        version = &p.version,
+        disk = p.target.describe(),
+        hostname = p.hostname.clone().unwrap_or_else(|| "-".to_owned())
     ));
     Ok(InstallReport {
-        disk: target.path(),
+        disk: p.target.path(),
         commit: cfg.commit.clone(),
-        hostname,
+        hostname: p.hostname,
     })
 }
 
@@ -208,12 +198,7 @@ fn prepare(
 
     say(step(1, t!("install-verify")));
     let repo = Repo::open(req.source_repo)?;
-    let keys = remote
-        .ed25519_keys
-        .iter()
-        .map(|k| mxos_sign::PublicKey::from_base64(k))
-        .collect::<Result<Vec<_>>>()
-        .with_context(|| format!("reading the keys of {}", remote_path.display()))?;
+    let keys = trusted_keys(&remote, &remote_path)?;
     mxos_sign::verify_commit(&repo, &cfg.commit, &keys)
         .with_context(|| t!("install-not-verified", commit = &cfg.commit))?;
     let version = repo
@@ -288,20 +273,8 @@ fn prepare(
             mode: 0o644,
         });
     }
-    fs::create_dir_all(req.work)?;
-    let generator = req.work.join("grub-bls-gen");
-    let script = repo
-        .read_file(&cfg.commit, crate::disk::GRUB_GENERATOR)?
-        .with_context(|| {
-            format!(
-                "commit {} has no /{}",
-                cfg.commit,
-                crate::disk::GRUB_GENERATOR
-            )
-        })?;
-    fs::write(&generator, script)?;
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(&generator, fs::Permissions::from_mode(0o755))?;
+    let generator =
+        crate::disk::write_generator(&crate::disk::read_generator(&repo, &cfg.commit)?, req.work)?;
     Ok(Prepared {
         target,
         remote,
@@ -312,6 +285,19 @@ fn prepare(
         hostname,
         generator,
     })
+}
+
+/// The ed25519 keys a remote config trusts.
+pub(crate) fn trusted_keys(
+    remote: &mxos_agent::remote_conf::RemoteConf,
+    source: &Path,
+) -> Result<Vec<mxos_sign::PublicKey>> {
+    remote
+        .ed25519_keys
+        .iter()
+        .map(|k| mxos_sign::PublicKey::from_base64(k))
+        .collect::<Result<Vec<_>>>()
+        .with_context(|| format!("reading the keys of {}", source.display()))
 }
 
 /// The machine's disks as `/sys/block` lists them.
