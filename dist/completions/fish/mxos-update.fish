@@ -39,6 +39,7 @@ complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "apply" -d '
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "run" -d 'One update cycle, as the timer runs it'
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "health-check" -d 'Check the version on trial after it booted; roll back if unhealthy'
 complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "rollback" -d 'Make the previous deployment the default again'
+complete -c mxos-update -n "__fish_mxos_update_needs_command" -f -a "install" -d 'Install MxOS on this machine\'s disk from the installer USB stick (run by mxos-install.service when the stick boots)'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -l remote-conf -d 'The remote config published with the repo (mxos.conf)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -l ref -d 'Ref to follow, e.g. mxos/10/x86_64/demo' -r
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand init" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
@@ -88,3 +89,9 @@ complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -s h -
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -l json -d 'Print the result as JSON (one object on stdout)'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand rollback" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand install" -l from -d 'Directory holding what the stick installs' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand install" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand install" -s h -l help -d 'Print help'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand install" -l json -d 'Print the result as JSON (one object on stdout)'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand install" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand install" -s q -l quiet -d 'Only warnings and errors'

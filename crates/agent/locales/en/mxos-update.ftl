@@ -180,7 +180,7 @@ cli-health-check = Check the version on trial after it booted; roll back if unhe
 cli-health-check-reboot = Reboot into the previous version when the checks fail
 cli-rollback = Make the previous deployment the default again
 cli-install = Install MxOS on this machine's disk from the installer USB stick (run by mxos-install.service when the stick boots)
-cli-install-from = Directory holding what the stick installs (default /sysroot/mxos-installer)
+cli-install-from = Directory holding what the stick installs
 
 
 ## The USB stick installer (mxos-update install)

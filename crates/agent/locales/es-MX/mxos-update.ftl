@@ -180,7 +180,7 @@ cli-health-check = Revisa la versión en prueba después de arrancar; regresa a 
 cli-health-check-reboot = Reinicia en la versión anterior cuando las revisiones fallan
 cli-rollback = Vuelve a hacer predeterminada la versión anterior
 cli-install = Instala MxOS en el disco de este equipo desde la memoria USB de instalación (lo ejecuta mxos-install.service al arrancar la memoria)
-cli-install-from = Carpeta con lo que instala la memoria (por omisión /sysroot/mxos-installer)
+cli-install-from = Carpeta con lo que instala la memoria
 
 
 ## El instalador de la memoria USB (mxos-update install)
