@@ -25,11 +25,8 @@ const TOOLS: [&str; 5] = [
     "usr/bin/lsblk",
 ];
 
-/// A bootable UEFI-and-BIOS tree with the installer's tools but for `missing`, signed and
-/// published: (build repo, mxos.conf, commit, secret key).
-fn lab_tree(t: &Path, missing: Option<&str>) -> (PathBuf, PathBuf, String, PathBuf) {
-    fs::create_dir_all(t).unwrap();
-    let build = t.join("build");
+/// A bootable UEFI-and-BIOS commit on `REF` with the installer's tools but for `missing`.
+fn lab_commit(build: &Path, version: &str, missing: Option<&str>) -> String {
     let generator =
         fs::read(workspace().join("overlays/mx-boot/root/usr/libexec/mxos/grub-bls-gen")).unwrap();
     let mut files: Vec<(&str, &[u8])> = vec![
@@ -48,7 +45,14 @@ fn lab_tree(t: &Path, missing: Option<&str>) -> (PathBuf, PathBuf, String, PathB
             files.push((tool, b"#!/bin/sh\n"));
         }
     }
-    let commit = tiny_os_commit_with(&build, REF, "10.1", "2026-11-01T00:00:00Z", &files);
+    tiny_os_commit_with(build, REF, version, "2026-11-01T00:00:00Z", &files)
+}
+
+/// [`lab_commit`] signed and published: (build repo, mxos.conf, commit, secret key).
+fn lab_tree(t: &Path, missing: Option<&str>) -> (PathBuf, PathBuf, String, PathBuf) {
+    fs::create_dir_all(t).unwrap();
+    let build = t.join("build");
+    let commit = lab_commit(&build, "10.1", missing);
     compose(&["keygen", &s(&t.join("k"))]);
     let key = t.join("k.secret");
     compose(&["sign", "--repo", &s(&build), REF, "--key", &s(&key)]);
@@ -334,4 +338,84 @@ fn the_installer_checks_the_stick_before_it_touches_a_disk() {
         )),
         "{chain:#?}"
     );
+}
+
+/// A remote with `gpg-verify=true`: its machines also require a GPG signature, so the stick
+/// does too, at the desk and on the machine.
+#[test]
+fn a_remote_that_requires_gpg_needs_a_gpg_signed_commit_on_the_stick() {
+    use mxos_agent::i18n::Lang;
+    use mxos_media::install::{hostname::MachineFacts, install, InstallRequest, Unwritten};
+
+    // The same language as the other test of the machine side: it is the process's.
+    mxos_agent::i18n::set_process_lang(Lang::Es);
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let (build, _, _, key) = lab_tree(&t.join("tree"), None);
+    let gpg = common::gpg::GpgHome::new("mxos");
+    let gpg_args = [
+        "--gpg-sign",
+        gpg.fingerprint.as_str(),
+        "--gpg-homedir",
+        gpg.path().to_str().unwrap(),
+    ];
+    let public = t.join("public-gpg");
+    publish(
+        &build,
+        &public,
+        &key,
+        "http://mirror.escuela.invalid/mxos",
+        &gpg_args,
+    );
+    let conf = public.join("mxos.conf");
+    assert!(fs::read_to_string(&conf)
+        .unwrap()
+        .contains("gpg-verify=true"));
+    // A later commit signed with ed25519 only (publish GPG-signed the heads it published).
+    let commit = lab_commit(&build, "10.2", None);
+    let k = s(&key);
+    compose(&["sign", "--repo", &s(&build), REF, "--key", &k]);
+    let img = t.join("usb.img");
+    let (b, c, i) = (s(&build), s(&conf), s(&img));
+    assert_eq!(
+        compose_fails(&installer_args(&b, &c, &i)),
+        format!("error: the machines would refuse this commit: {c} requires GPG (gpg-verify=true) and the commit has no GPG signature by its key mxos.gpg; sign it with `mxos-compose sign --gpg-key-id`\n")
+    );
+    assert!(!img.exists());
+
+    // The machine side checks the same before it chooses a disk.
+    let dir = payload(&t.join("stick"), &conf, &commit, "");
+    fs::copy(public.join("mxos.gpg"), dir.join("mxos.gpg")).unwrap();
+    let work = t.join("work");
+    let req = InstallRequest {
+        payload: &dir,
+        source_repo: &build,
+        boot_disk: None,
+        disks: Vec::new(),
+        root_bytes_needed: 0,
+        facts: MachineFacts::default(),
+        work: &work,
+    };
+    let err = install(&req, &mut |_| {}).unwrap_err();
+    assert!(err.downcast_ref::<Unwritten>().is_some(), "{err:#}");
+    let chain: Vec<String> = err.chain().map(|c| c.to_string()).collect();
+    assert_eq!(
+        chain,
+        [
+            "no se escribió nada en ningún disco".to_owned(),
+            format!("el servidor de esta memoria exige firmas GPG (gpg-verify=true) y la versión {commit} no tiene una de su llave; no se instalará")
+        ]
+    );
+
+    // Signed with GPG too, the commit makes a stick that carries the key for the machines.
+    let mut sign = vec!["sign", "--repo", &b, REF, "--key", &k];
+    sign.extend([
+        "--gpg-key-id",
+        gpg.fingerprint.as_str(),
+        "--gpg-homedir",
+        gpg_args[3],
+    ]);
+    compose(&sign);
+    let out = compose(&installer_args(&b, &c, &i));
+    assert!(out.starts_with(&format!("wrote {i} (")), "{out}");
 }

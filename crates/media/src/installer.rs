@@ -87,6 +87,14 @@ pub fn build(req: &InstallerRequest) -> Result<DiskReport> {
             d.remote_conf.display()
         )
     })?;
+    let conf_dir = d.remote_conf.parent().unwrap_or(".".as_ref());
+    if !install::gpg_verified(&repo, &commit, &remote, conf_dir)? {
+        bail!(
+            "the machines would refuse this commit: {} requires GPG (gpg-verify=true) and the commit has no GPG signature by its key {}; sign it with `mxos-compose sign --gpg-key-id`",
+            d.remote_conf.display(),
+            remote.gpg_key_file.as_deref().unwrap_or("-")
+        );
+    }
 
     fs::create_dir_all(&d.workdir)?;
     let payload = d.workdir.join("payload");
@@ -109,7 +117,7 @@ pub fn build(req: &InstallerRequest) -> Result<DiskReport> {
     fs::write(payload.join(install::CONFIG_FILE), cfg.render()?)?;
     fs::write(payload.join(install::REMOTE_FILE), &remote_text)?;
     if let Some(key) = &remote.gpg_key_file {
-        let src = d.remote_conf.parent().unwrap_or(".".as_ref()).join(key);
+        let src = conf_dir.join(key);
         fs::copy(&src, payload.join(key))
             .with_context(|| format!("copying the remote's GPG key {}", src.display()))?;
     }

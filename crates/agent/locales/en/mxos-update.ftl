@@ -189,6 +189,7 @@ install-step = [{ $n }/{ $total }] { $what }
 install-verify = Checking the signature of the version on the stick…
 install-verified = Version { $version } ({ $commit }) is signed by a trusted key.
 install-not-verified = version { $commit } on this stick is not signed by a trusted key; it will not be installed
+install-not-gpg-signed = this stick's server requires GPG signatures (gpg-verify=true) and version { $commit } has none by its key; it will not be installed
 install-choose = Choosing the disk…
 install-chosen = Installing on { $disk }.
 install-unfinished = { $disk } holds an MxOS install that never finished (was the machine switched off?); starting over.

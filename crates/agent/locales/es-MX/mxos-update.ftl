@@ -189,6 +189,7 @@ install-step = [{ $n }/{ $total }] { $what }
 install-verify = Verificando la firma de la versión que trae la memoria…
 install-verified = La versión { $version } ({ $commit }) está firmada con una llave de confianza.
 install-not-verified = la versión { $commit } de esta memoria no está firmada con una llave de confianza; no se instalará
+install-not-gpg-signed = el servidor de esta memoria exige firmas GPG (gpg-verify=true) y la versión { $commit } no tiene una de su llave; no se instalará
 install-choose = Eligiendo el disco…
 install-chosen = Se instalará en { $disk }.
 install-unfinished = { $disk } tiene una instalación de MxOS que no terminó (¿se apagó el equipo?); se empieza de nuevo.

@@ -201,6 +201,9 @@ fn prepare(
     let keys = trusted_keys(&remote, &remote_path)?;
     mxos_sign::verify_commit(&repo, &cfg.commit, &keys)
         .with_context(|| t!("install-not-verified", commit = &cfg.commit))?;
+    if !gpg_verified(&repo, &cfg.commit, &remote, req.payload)? {
+        refuse!("install-not-gpg-signed", commit = &cfg.commit);
+    }
     let version = repo
         .commit_info(&cfg.commit)?
         .version()
@@ -285,6 +288,24 @@ fn prepare(
         hostname,
         generator,
     })
+}
+
+/// Whether the commit carries what a remote with `gpg-verify=true` also requires: a GPG
+/// signature by the key the config names (in `dir`, beside it). Always true for a remote that
+/// requires none.
+pub(crate) fn gpg_verified(
+    repo: &Repo,
+    commit: &str,
+    remote: &mxos_agent::remote_conf::RemoteConf,
+    dir: &Path,
+) -> Result<bool> {
+    let (true, Some(file)) = (remote.gpg_verify, &remote.gpg_key_file) else {
+        return Ok(true);
+    };
+    let path = dir.join(file);
+    let key = fs::read(&path)
+        .with_context(|| format!("reading the remote's GPG key {}", path.display()))?;
+    repo.gpg_signed_by(commit, &key)
 }
 
 /// The ed25519 keys a remote config trusts.
