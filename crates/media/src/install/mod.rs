@@ -232,6 +232,8 @@ fn prepare(
         min_bytes,
     )?;
     say(t!("install-chosen", disk = target.describe()));
+    // lsblk reads what udev probed; a disk udev is still probing would look empty.
+    mxos_process::run(Command::new("udevadm").args(["settle", "--timeout=30"])).ok();
     let lsblk = mxos_process::run(
         Command::new("lsblk")
             .args(["-P", "-n", "-o", "NAME,TYPE,FSTYPE,PTTYPE,PARTLABEL"])
