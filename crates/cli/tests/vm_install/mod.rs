@@ -64,8 +64,8 @@ fn uefi_vars(t: &Path, name: &str) -> PathBuf {
     vars
 }
 
-/// Runs the lab scenario; `uefi_facts` and `avc` are vm.rs's step snippets, `kargs` the
-/// kernel arguments the disk image got.
+/// Runs the lab scenario; `uefi_facts` is vm.rs's step snippet, `kargs` the kernel arguments
+/// the disk image got.
 #[allow(clippy::too_many_arguments)]
 pub fn lab(
     t: &Path,
@@ -77,7 +77,6 @@ pub fn lab(
     commit: &str,
     kargs: &[&str],
     uefi_facts: &str,
-    avc: &str,
 ) -> (Figures, String) {
     compose(&[
         "fleet",
@@ -191,8 +190,10 @@ pub fn lab(
         uefi_vars: Some(uefi_vars(t, "lab-installed-vars.fd")),
         extra_args: vec!["-smbios".into(), format!("type=1,serial={SERIAL}")],
     };
-    let (k, installed_boot, text) =
-        installed.boot(43, &format!("{uefi_facts}{STEP_INSTALLED}{avc}"));
+    let (k, installed_boot, text) = installed.boot(
+        43,
+        &format!("{uefi_facts}{STEP_INSTALLED}{}", vm_machine::AVC_REPORT),
+    );
     assert_eq!(
         (k["efi"].as_str(), k["secure_boot"].as_str()),
         ("yes", "1"),
@@ -221,15 +222,7 @@ pub fn lab(
         "{}",
         tail(&text, 40)
     );
-    let denials = if k.get("avc_denials").map(String::as_str) == Some("0") {
-        String::new()
-    } else {
-        let listed: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("MXOS-VMTEST avc: "))
-            .collect();
-        format!("boot 43 (installed from the stick): {}", listed.join("\n"))
-    };
+    let denials = vm_machine::avc_report(43, &k, &text);
     let denials = if install_denials.is_empty() {
         denials
     } else {

@@ -200,6 +200,32 @@ impl Vm {
     }
 }
 
+/// SELinux denials since boot, counted and listed (the kernel's printk rate limit is off,
+/// `sysctl.kernel.printk_ratelimit=0`, so none is dropped on the way to the journal).
+pub const AVC_REPORT: &str = r#"
+say avc_denials=$(journalctl -k -b --no-pager -o cat | grep -c 'avc:  denied')
+journalctl -k -b --no-pager -o cat | grep 'avc:  denied' | sed 's/.*avc:  denied *//; s/ pid=[0-9]*//; s/ ino=[0-9]*//' \
+    | sort | uniq -c | sort -rn | head -60 | prefixed avc
+"#;
+
+/// What boot `n` reported of SELinux denials: empty when there were none.
+pub fn avc_report(n: u32, k: &std::collections::BTreeMap<String, String>, text: &str) -> String {
+    if k.get("avc_denials").map(String::as_str) == Some("0") {
+        return String::new();
+    }
+    let listed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("MXOS-VMTEST avc: "))
+        .collect();
+    format!(
+        "boot {n}: {} denials\n{}",
+        k.get("avc_denials")
+            .map(String::as_str)
+            .unwrap_or("(not reported)"),
+        listed.join("\n")
+    )
+}
+
 pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
