@@ -78,6 +78,7 @@ impl Repo {
     ) -> Result<CommitReport> {
         let mut reuse = Reuse::default();
         let mut metadata = req.metadata.clone();
+        self.bind(req.reference, &mut metadata);
         if let Some(l) = req.selinux {
             let id = crate::selinux::Policy::load(l)?.id();
             metadata.insert(
@@ -188,6 +189,8 @@ impl Repo {
     }
 
     pub fn commit_layer(&self, req: &LayerCommit) -> Result<String> {
+        let mut metadata = req.metadata.clone();
+        self.bind(Some(req.reference), &mut metadata);
         self.in_transaction(Some(req.reference), || {
             let mtree = ostree::MutableTree::new();
             let modifier = ostree::RepoCommitModifier::new(
@@ -211,13 +214,7 @@ impl Repo {
                 .with_context(|| {
                     format!("writing layer {} from {}", req.reference, req.dir.display())
                 })?;
-            self.finish_commit(
-                &mtree,
-                req.parent,
-                req.reference,
-                req.metadata,
-                req.timestamp,
-            )
+            self.finish_commit(&mtree, req.parent, req.reference, &metadata, req.timestamp)
         })
     }
 
@@ -233,13 +230,15 @@ impl Repo {
     ) -> Result<String> {
         let source = self.require(source)?;
         let parent = self.resolve(reference)?;
+        let mut metadata = metadata.clone();
+        self.bind(Some(reference), &mut metadata);
         self.in_transaction(Some(reference), || {
             let (root, _) = self
                 .inner
                 .read_commit(&source, gio::Cancellable::NONE)
                 .map_err(gerr)
                 .with_context(|| format!("reading commit {source}"))?;
-            self.commit_root(root, parent.as_deref(), subject, metadata, timestamp)
+            self.commit_root(root, parent.as_deref(), subject, &metadata, timestamp)
                 .with_context(|| format!("re-committing the tree of {source}"))
         })
     }

@@ -29,7 +29,8 @@ impl StaticDelta {
         }
     }
 
-    fn parse(name: &str) -> Result<StaticDelta> {
+    /// Reads libostree's name of a delta, as the summary lists it.
+    pub fn parse(name: &str) -> Result<StaticDelta> {
         match name.split_once('-') {
             Some((f, t)) => Ok(StaticDelta {
                 from: Some(f.to_owned()),
@@ -45,7 +46,7 @@ impl StaticDelta {
 
     /// Where libostree keeps it: `deltas/` + the checksums in "modified base64" (`/` → `_`),
     /// split after two characters like loose objects.
-    fn relative_dir(&self) -> Result<String> {
+    pub fn relative_dir(&self) -> Result<String> {
         let mb64 = |hex: &str| -> Result<String> {
             let bytes = hex_bytes(hex)?;
             Ok(B64.encode(bytes).replace('/', "_"))
@@ -57,6 +58,53 @@ impl StaticDelta {
         };
         Ok(format!("deltas/{}/{}", &full[..2], &full[2..]))
     }
+}
+
+/// Where libostree (≥ 2020.7) indexes the deltas towards `to`:
+/// `delta-indexes/` + its checksum in modified base64, split after two characters.
+pub fn delta_index_path(to: &str) -> Result<String> {
+    let to = B64.encode(hex_bytes(to)?).replace('/', "_");
+    Ok(format!("delta-indexes/{}/{}.index", &to[..2], &to[2..]))
+}
+
+/// The SHA-256 (hex) the superblock gives each of a delta's parts, in order (part `N` is
+/// the file `N` beside it). The bytes are untrusted: the caller checked them against the
+/// signed summary first.
+pub fn delta_part_checksums(superblock: &[u8]) -> Result<Vec<String>> {
+    let ty = glib::VariantTy::new(SUPERBLOCK_TYPE).expect("a valid type string");
+    let v = glib::Variant::from_bytes_with_type(&glib::Bytes::from(superblock), ty);
+    if !v.is_normal_form() {
+        bail!("not a static delta superblock (not a normal-form {SUPERBLOCK_TYPE})");
+    }
+    v.child_value(6)
+        .iter()
+        .map(|part| {
+            let sum: Vec<u8> = part.child_value(1).get().unwrap_or_default();
+            if sum.len() != 32 {
+                bail!(
+                    "a delta part has a {}-byte checksum; expected 32",
+                    sum.len()
+                );
+            }
+            Ok(hex(&sum))
+        })
+        .collect()
+}
+
+/// libostree's `OSTREE_STATIC_DELTA_SUPERBLOCK_FORMAT`: metadata, timestamp, from, to, the
+/// target commit, dependencies, part headers `(version, checksum, size, usize, objects)`,
+/// fallback objects.
+const SUPERBLOCK_TYPE: &str = "(a{sv}tayay(a{sv}aya(say)sstayay)aya(uayttay)a(yaytt))";
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-256 of `bytes`, hex: how libostree names what it checks (deltas, objects).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    glib::compute_checksum_for_data(glib::ChecksumType::Sha256, bytes)
+        .map(|s| s.to_string())
+        .unwrap_or_default()
 }
 
 fn hex_bytes(hex: &str) -> Result<Vec<u8>> {

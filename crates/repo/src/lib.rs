@@ -5,6 +5,7 @@
 //! GVariant encodings and version quirks (Debian's libostree 2022.7) stay in one place.
 
 mod checkout;
+mod collection;
 mod commit;
 mod container;
 mod deltas;
@@ -20,12 +21,16 @@ mod summary;
 mod sysroot;
 
 pub use checkout::{CommitReport, KnownInodes};
+pub use collection::{
+    check_collection_id, Bindings, DEFAULT_COLLECTION_ID, KEY_COLLECTION_BINDING, KEY_REF_BINDING,
+    METADATA_REF,
+};
 pub use commit::{CommitRequest, LayerCommit, KEY_SELINUX_POLICY};
 pub use container::{
     check_procfs, explain_procfs, Component, ContentMap, EncapsulateOptions, TreeFile,
     CHANGES_EVERY_BUILD, PROCFS_HINT,
 };
-pub use deltas::StaticDelta;
+pub use deltas::{delta_index_path, delta_part_checksums, sha256_hex, StaticDelta};
 pub use gpg::{GpgKey, GPG_METADATA_KEY};
 pub use meta::{CommitInfo, MetaValue};
 pub use pull::PullOptions;

@@ -19,11 +19,22 @@ pub struct PullOptions {
     /// Fetch exactly these commits for `refs` (same order), not whatever the refs point at
     /// now: after checking a commit's signature, the tree pulled must be that commit's.
     pub commits: Vec<String>,
+    /// Also fetch this many ancestors of each commit (libostree's `depth`; -1: all).
+    pub depth: i32,
+    /// Fetch from this URL instead of the remote's own (`override-url`): a mirror, a USB
+    /// drive or a peer serving the same signed content. Only with a configured remote.
+    pub url: Option<String>,
 }
 
 impl Repo {
     /// Pulls from `source`, a remote configured in this repo or a `file://`/`http://` URL.
     pub fn pull(&self, source: &str, opts: &PullOptions) -> Result<()> {
+        self.pull_counted(source, opts).map(|_| ())
+    }
+
+    /// [`Repo::pull`], returning how many bytes were downloaded (libostree's count of what
+    /// came over the wire; a local `file://` import counts none).
+    pub fn pull_counted(&self, source: &str, opts: &PullOptions) -> Result<u64> {
         let mut flags = ostree::RepoPullFlags::NONE;
         if opts.commit_only {
             flags |= ostree::RepoPullFlags::COMMIT_ONLY;
@@ -36,6 +47,12 @@ impl Repo {
         dict.insert_value("flags", &(flags.bits() as i32).to_variant());
         if !opts.commits.is_empty() {
             dict.insert_value("override-commit-ids", &opts.commits.to_variant());
+        }
+        if opts.depth != 0 {
+            dict.insert_value("depth", &opts.depth.to_variant());
+        }
+        if let Some(url) = &opts.url {
+            dict.insert_value("override-url", &url.to_variant());
         }
         let options = dict.end();
         // libostree runs the pull in the thread's default main context and emits progress
@@ -51,8 +68,9 @@ impl Repo {
                     Some(&progress),
                     gio::Cancellable::NONE,
                 );
+                let bytes = progress.uint64("bytes-transferred");
                 progress.finish();
-                pulled
+                pulled.map(|()| bytes)
             })
             .context("taking a GLib main context for the pull")?
             .map_err(crate::gerr)

@@ -60,6 +60,24 @@ impl Repo {
         })
     }
 
+    /// Makes every object written from now on land straight in `objects/`, each whole (by
+    /// rename) but not synced, instead of in a staging directory that only a finished
+    /// transaction moves into place. A pull killed half-way then keeps what it fetched, and
+    /// the next one fetches only the rest. Whoever serves such a repo calls
+    /// [`Repo::sync_filesystem`] first.
+    pub fn write_objects_unsynced(&self) {
+        self.inner.set_disable_fsync(true);
+    }
+
+    /// Flushes the whole filesystem holding the repo (`syncfs(2)`): one call instead of an
+    /// fsync per object.
+    pub fn sync_filesystem(&self) -> Result<()> {
+        let dir = std::fs::File::open(&self.path)
+            .with_context(|| format!("opening {}", self.path.display()))?;
+        rustix::fs::syncfs(&dir)
+            .with_context(|| format!("syncing the filesystem of {}", self.path.display()))
+    }
+
     pub fn open(path: &Path) -> Result<Repo> {
         if !path.join("config").exists() {
             bail!(

@@ -17,6 +17,8 @@ use crate::{gerr, Repo};
 
 pub const LAST_MODIFIED_KEY: &str = "ostree.summary.last-modified";
 pub const EXPIRES_KEY: &str = "ostree.summary.expires";
+const COLLECTION_ID_KEY: &str = "ostree.summary.collection-id";
+const DELTAS_KEY: &str = "ostree.static-deltas";
 
 /// What a summary says about the repo it describes.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,6 +29,11 @@ pub struct SummaryInfo {
     pub last_modified: Option<u64>,
     /// Unix seconds after which the summary must not be used.
     pub expires: Option<u64>,
+    /// Static deltas listed (`ostree.static-deltas`): libostree's name (`FROM-TO` or `TO`)
+    /// → SHA-256 of the delta's superblock, hex.
+    pub deltas: BTreeMap<String, String>,
+    /// The collection ID it was published under (`ostree.summary.collection-id`).
+    pub collection_id: Option<String>,
 }
 
 /// A summary and its signature file, as fetched (the signature file may be absent).
@@ -70,6 +77,26 @@ pub fn parse_summary(bytes: &[u8]) -> Result<SummaryInfo> {
     };
     info.last_modified = be(LAST_MODIFIED_KEY);
     info.expires = be(EXPIRES_KEY);
+    info.collection_id = meta
+        .lookup_value(COLLECTION_ID_KEY, Some(glib::VariantTy::STRING))
+        .and_then(|v| v.get::<String>());
+    if let Some(deltas) = meta.lookup_value(DELTAS_KEY, Some(glib::VariantTy::VARDICT)) {
+        for entry in deltas.iter() {
+            let name: String = entry.child_value(0).get().unwrap_or_default();
+            let sum: Vec<u8> = entry
+                .child_value(1)
+                .as_variant()
+                .and_then(|v| v.get())
+                .unwrap_or_default();
+            if sum.len() != 32 {
+                bail!(
+                    "summary lists static delta `{name}` with a {}-byte checksum; expected 32",
+                    sum.len()
+                );
+            }
+            info.deltas.insert(name, crate::deltas::hex(&sum));
+        }
+    }
     Ok(info)
 }
 
