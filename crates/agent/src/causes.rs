@@ -47,11 +47,14 @@ pub enum SystemCause {
     DiskFull,
     PermissionDenied,
     ReadOnly,
+    /// libostree's own refusal of a commit whose bindings name another collection or ref
+    /// than the remote's: a mirror or server mixing repos.
+    WrongBinding,
 }
 
 /// The wordings of curl (as libostree quotes it, `[6] Couldn't resolve host name`), of
 /// libostree's own HTTP errors and of strerror, each mapped to the cause it names.
-const WORDINGS: [(&str, SystemCause); 11] = [
+const WORDINGS: [(&str, SystemCause); 13] = [
     ("couldn't resolve host", SystemCause::HostNotFound),
     ("could not resolve host", SystemCause::HostNotFound),
     ("couldn't connect to server", SystemCause::ConnectionRefused),
@@ -63,6 +66,8 @@ const WORDINGS: [(&str, SystemCause); 11] = [
     ("disk quota exceeded", SystemCause::DiskFull),
     ("permission denied", SystemCause::PermissionDenied),
     ("read-only file system", SystemCause::ReadOnly),
+    ("in collection binding metadata", SystemCause::WrongBinding),
+    ("in ref binding metadata", SystemCause::WrongBinding),
 ];
 
 pub fn recognise(message: &str) -> Option<SystemCause> {
@@ -83,6 +88,7 @@ pub fn explained(message: &str) -> Option<Text> {
         SystemCause::DiskFull => t!("cause-disk-full"),
         SystemCause::PermissionDenied => t!("cause-permission-denied"),
         SystemCause::ReadOnly => t!("cause-read-only"),
+        SystemCause::WrongBinding => t!("cause-wrong-binding"),
     };
     Some(t!("cause-explained", original = message).nested("explanation", explanation))
 }
@@ -117,6 +123,10 @@ mod tests {
             ),
             ("opendir(ostree/repo): Permission denied", SystemCause::PermissionDenied),
             ("mkdirat: Read-only file system", SystemCause::ReadOnly),
+            (
+                "Commit has collection ID ‘org.otra.Os’ in collection binding metadata, while the remote it came from has collection ID ‘mx.mxos.Os’",
+                SystemCause::WrongBinding,
+            ),
         ] {
             assert_eq!(recognise(message), Some(cause), "{message}");
         }

@@ -2,6 +2,7 @@
 //! deploying it, keep the previous deployment for rollback, and report status in the
 //! person's language (es-MX or English).
 
+pub mod bindings;
 pub mod causes;
 pub mod config;
 pub mod cycle;

@@ -16,6 +16,9 @@ pub struct RemoteConf {
     pub gpg_verify: bool,
     /// `mxos-gpg-key=`: the GPG public key file, relative to the config's own directory.
     pub gpg_key_file: Option<String>,
+    /// `collection-id=`: commits must be bound to this collection (and to the ref they are
+    /// fetched as).
+    pub collection_id: Option<String>,
 }
 
 pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
@@ -24,6 +27,7 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
     let mut keys = Vec::new();
     let mut gpg_verify = false;
     let mut gpg_key_file = None;
+    let mut collection_id = None;
     for (n, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
@@ -68,6 +72,7 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
             "verification-ed25519-key" => keys.push(v.trim().to_owned()),
             "gpg-verify" => gpg_verify = v.trim() == "true",
             "mxos-gpg-key" => gpg_key_file = Some(v.trim().to_owned()),
+            "collection-id" => collection_id = Some(v.trim().to_owned()),
             _ => {}
         }
     }
@@ -89,6 +94,7 @@ pub fn parse(text: &str, source: &str) -> Result<RemoteConf> {
         ed25519_keys: keys,
         gpg_verify,
         gpg_key_file,
+        collection_id,
     })
 }
 
@@ -99,7 +105,7 @@ mod tests {
     #[test]
     fn reads_published_conf() {
         let conf = parse(
-            "# c\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ngpg-verify=false\nsign-verify=ed25519\nverification-ed25519-key=AAAA\n",
+            "# c\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ncollection-id=mx.mxos.Os\ngpg-verify=false\nsign-verify=ed25519\nverification-ed25519-key=AAAA\n",
             "mxos.conf",
         )
         .unwrap();
@@ -111,6 +117,7 @@ mod tests {
                 ed25519_keys: vec!["AAAA".into()],
                 gpg_verify: false,
                 gpg_key_file: None,
+                collection_id: Some("mx.mxos.Os".into()),
             }
         );
         let conf = parse(

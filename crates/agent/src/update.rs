@@ -72,6 +72,9 @@ pub fn init(req: &InitRequest) -> Result<String> {
     for k in &req.remote.ed25519_keys {
         options.push(("verification-ed25519-key", k));
     }
+    if let Some(id) = &req.remote.collection_id {
+        options.push(("collection-id", id));
+    }
     repo.set_remote(&req.remote.name, &req.remote.url, &options)?;
     if let (true, Some((path, key))) = (req.remote.gpg_verify, req.gpg_key) {
         repo.remote_gpg_import(&req.remote.name, key)
@@ -133,6 +136,8 @@ pub struct Device {
     pub remote: String,
     pub reference: String,
     pub keys: Vec<PublicKey>,
+    /// The collection the remote's commits must be bound to (`collection-id`), if it has one.
+    pub collection: Option<String>,
     /// The default deployment (what the next boot runs), if any.
     pub current: Option<Deployment>,
 }
@@ -152,6 +157,7 @@ impl Device {
             .with_context(|| t!("remote-no-key", remote = &remote))?;
         let keys = vec![PublicKey::from_base64(&key)
             .with_context(|| t!("remote-key-invalid", remote = &remote))?];
+        let collection = repo.remote_option(&remote, "collection-id")?;
         let current = sysroot.deployments().into_iter().find(|d| !d.staged);
         Ok(Device {
             sysroot,
@@ -160,6 +166,7 @@ impl Device {
             remote,
             reference,
             keys,
+            collection,
             current,
         })
     }
@@ -251,6 +258,11 @@ impl Device {
                     )
                     .into())
                 }
+            })
+            .and_then(|got| {
+                let b = self.repo.bindings(&got)?;
+                crate::bindings::judge(self.collection.as_deref(), reference, &got, &b)?;
+                Ok(got)
             });
         if result.is_err() {
             self.restore(&refspec, before.as_deref());

@@ -90,6 +90,10 @@ enum Command {
         /// rpm-ostree does: scripts tell a no-op from a change without parsing output.
         #[arg(long, value_name = "FILE")]
         touch_if_changed: Option<PathBuf>,
+        /// Collection the commits are bound to (`ostree.collection-binding`); a new build
+        /// repo takes it as its `core.collection-id`.
+        #[arg(long, value_name = "ID", default_value = mxos_repo::DEFAULT_COLLECTION_ID)]
+        collection_id: String,
     },
     /// Create an ed25519 key pair: BASE.secret and BASE.pub.
     Keygen {
@@ -162,6 +166,9 @@ enum Command {
         /// GnuPG home directory holding the --gpg-sign secret key.
         #[arg(long, value_name = "DIR", requires = "gpg_sign")]
         gpg_homedir: Option<PathBuf>,
+        /// Collection ID of the published repo; every published commit must be bound to it.
+        #[arg(long, value_name = "ID", default_value = mxos_repo::DEFAULT_COLLECTION_ID)]
+        collection_id: String,
     },
     /// Commit a directory as it is (benchmarks and debugging; composes use `tree`).
     #[command(hide = true)]
@@ -330,6 +337,7 @@ fn run(cli: Cli) -> Result<()> {
             lockfile_strict,
             write_lockfile_to,
             touch_if_changed,
+            collection_id,
         } => {
             // dnf takes its install root only as an absolute path.
             let cachedir = std::path::absolute(&cachedir)
@@ -369,6 +377,7 @@ fn run(cli: Cli) -> Result<()> {
                     mxos_compose::LockMode::Relaxed
                 },
                 write_lockfile_to,
+                collection_id: Some(collection_id),
             })?;
             let report = tree_report(outcome);
             if let Some(c) = report
@@ -460,6 +469,7 @@ fn run(cli: Cli) -> Result<()> {
             summary_valid_days,
             gpg_sign,
             gpg_homedir,
+            collection_id,
         } => {
             let report = mxos_publish::publish(&mxos_publish::PublishRequest {
                 build_repo: repo,
@@ -477,6 +487,7 @@ fn run(cli: Cli) -> Result<()> {
                 gpg: gpg_sign
                     .zip(gpg_homedir)
                     .map(|(key_id, homedir)| mxos_publish::summary::GpgSigner { key_id, homedir }),
+                collection_id,
             })?;
             output::emit(
                 cli.json,

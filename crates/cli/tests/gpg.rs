@@ -176,7 +176,7 @@ fn gpg_and_ed25519_side_by_side_and_the_stock_client_checks_gpg() {
     assert_eq!(
         conf,
         format!(
-            "# MxOS remote: install as /etc/ostree/remotes.d/mxos.conf\n[remote \"mxos\"]\nurl={url}\ngpg-verify=true\ngpg-verify-summary=true\nmxos-gpg-key=mxos.gpg\nsign-verify=ed25519\nsign-verify-summary=true\nverification-ed25519-key={ed_pub}\n"
+            "# MxOS remote: install as /etc/ostree/remotes.d/mxos.conf\n[remote \"mxos\"]\nurl={url}\ncollection-id=mx.mxos.Os\ngpg-verify=true\ngpg-verify-summary=true\nmxos-gpg-key=mxos.gpg\nsign-verify=ed25519\nsign-verify-summary=true\nverification-ed25519-key={ed_pub}\n"
         )
     );
     // summary.sig carries both kinds, each under libostree's own key.

@@ -49,6 +49,9 @@ pub struct ComposeRequest {
     pub lock_mode: LockMode,
     /// Write the resolved package set here as an rpm-ostree lockfile.
     pub write_lockfile_to: Option<PathBuf>,
+    /// The collection the build repo's commits are bound to (`core.collection-id`); `None`
+    /// leaves the repo as it is.
+    pub collection_id: Option<String>,
 }
 
 impl ComposeRequest {
@@ -68,6 +71,7 @@ impl ComposeRequest {
             lockfiles: Lockfiles::Beside,
             lock_mode: LockMode::Relaxed,
             write_lockfile_to: None,
+            collection_id: Some(mxos_repo::DEFAULT_COLLECTION_ID.to_owned()),
         }
     }
 }
@@ -88,6 +92,20 @@ pub enum Outcome {
         reference: String,
         checksum: String,
     },
+}
+
+/// Gives a new build repo its collection ID; a repo already bound to another keeps it,
+/// since its published commits and every device following them are bound to that one.
+fn bind_repo(repo: &Repo, id: &str) -> Result<()> {
+    match repo.collection_id() {
+        None => repo.set_collection_id(id),
+        Some(current) if current == id => Ok(()),
+        Some(current) => anyhow::bail!(
+            "{} belongs to collection `{current}`, not `{id}`: compose with \
+             `--collection-id {current}`, or into a new repo for the new collection",
+            repo.path().display()
+        ),
+    }
 }
 
 pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
@@ -113,6 +131,9 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         .collect::<Result<Vec<_>>>()?;
     let extra_metadata = metadata::from_plan(&plan)?;
     let repo = Repo::open_or_create(&req.repo, req.mode)?;
+    if let Some(id) = &req.collection_id {
+        bind_repo(&repo, id)?;
+    }
     let tree_layers = layers::resolve(&repo, &plan)?;
     std::fs::create_dir_all(&req.workdir)
         .with_context(|| format!("creating work dir {}", req.workdir.display()))?;
@@ -122,6 +143,11 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         None => None,
     };
     let head_info = head.as_deref().map(|h| repo.commit_info(h)).transpose()?;
+    // A head bound to another collection (or to none) is not this compose's result, whatever
+    // its inputs: it must be committed again with the bindings.
+    let reusable = head_info
+        .as_ref()
+        .filter(|info| mxos_repo::Bindings::of(&info.metadata).collection == repo.collection_id());
     let root = req.workdir.join("root");
     if root.exists() {
         std::fs::remove_dir_all(&root).with_context(|| format!("clearing {}", root.display()))?;
@@ -146,7 +172,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         h.add(label, fingerprint.as_bytes());
         h.finish().0
     });
-    if let (Some(pre), Some(info), None) = (&prehash, &head_info, &req.write_lockfile_to) {
+    if let (Some(pre), Some(info), None) = (&prehash, reusable, &req.write_lockfile_to) {
         if !req.force && info.string(KEY_PREHASH) == Some(pre.as_str()) {
             return Ok(unchanged(&plan, &info.checksum));
         }
@@ -195,7 +221,7 @@ pub fn compose(req: &ComposeRequest) -> Result<Outcome> {
         hasher.add(&format!("package:{label}"), checksum.as_bytes());
     }
     let input_hash = hasher.finish().0;
-    if let Some(info) = &head_info {
+    if let Some(info) = reusable {
         if !req.force && info.string(KEY_INPUTHASH) == Some(input_hash.as_str()) {
             std::fs::remove_dir_all(&root).ok();
             return Ok(unchanged(&plan, &info.checksum));

@@ -41,6 +41,8 @@ pub struct PublishRequest {
     pub now: u64,
     /// Also sign the published heads and the summary with this GPG key.
     pub gpg: Option<summary::GpgSigner>,
+    /// The published repo's collection ID; every published head must be bound to it.
+    pub collection_id: String,
 }
 
 #[derive(Debug)]
@@ -80,6 +82,9 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
             format!("ref `{r}` is not signed by the publishing key; sign it with `mxos-compose sign --repo {} {r} --key ...`", req.build_repo.display())
         })?;
     }
+    for r in &refs {
+        check_bound(&build, r, &req.collection_id)?;
+    }
     // The GPG key is checked (and exported) before anything is written.
     let gpg_public = req.gpg.as_ref().map(|g| g.export_public()).transpose()?;
     if let (Some(g), Some(public_key)) = (&req.gpg, &gpg_public) {
@@ -97,6 +102,15 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
             req.public_dir.display(),
             public.mode()
         );
+    }
+    match public.collection_id() {
+        None => public.set_collection_id(&req.collection_id)?,
+        Some(id) if id == req.collection_id => {}
+        Some(id) => bail!(
+            "{} is published as collection `{id}`; the machines following it accept only that \
+             one, so publish with `--collection-id {id}` (a new collection needs a new repo)",
+            req.public_dir.display()
+        ),
     }
     tracing::info_span!(
         "mxos.step",
@@ -145,12 +159,13 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
     let remote_conf = req.public_dir.join(format!("{}.conf", req.remote_name));
     write_atomic(
         &remote_conf,
-        &remote_config(
-            &req.remote_name,
-            &url,
-            &key.public().to_base64(),
-            gpg_public_key.is_some(),
-        ),
+        &remote_config(&RemoteConfig {
+            name: &req.remote_name,
+            url: &url,
+            public_key_b64: &key.public().to_base64(),
+            gpg: gpg_public_key.is_some(),
+            collection_id: &req.collection_id,
+        }),
     )?;
     let refs = refs
         .into_iter()
@@ -165,12 +180,55 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
     })
 }
 
+/// A head may be published only where it is bound to: this collection, and its own ref.
+fn check_bound(build: &Repo, reference: &str, collection_id: &str) -> Result<()> {
+    let head = build.require(reference)?;
+    let b = build.bindings(&head)?;
+    let recompose = format!(
+        "compose it again with `mxos-compose tree --collection-id {collection_id} --repo {}`",
+        build.path().display()
+    );
+    match b.collection.as_deref() {
+        None => bail!(
+            "ref `{reference}` ({head}) is bound to no collection; devices of `{collection_id}` \
+             would refuse it: {recompose}"
+        ),
+        Some(c) if c != collection_id => bail!(
+            "ref `{reference}` ({head}) is bound to collection `{c}`, not `{collection_id}`: \
+             {recompose}, or publish with `--collection-id {c}`"
+        ),
+        Some(_) if !b.refs.iter().any(|r| r == reference) => bail!(
+            "ref `{reference}` ({head}) is bound to ref(s) {:?}, not `{reference}`; devices \
+             would refuse it under this name",
+            b.refs
+        ),
+        Some(_) => Ok(()),
+    }
+}
+
+/// What a published remote config says.
+pub struct RemoteConfig<'a> {
+    pub name: &'a str,
+    pub url: &'a str,
+    pub public_key_b64: &'a str,
+    pub gpg: bool,
+    pub collection_id: &'a str,
+}
+
 /// The remote as libostree reads it from `/etc/ostree/remotes.d/`: commits and summary
 /// must carry an ed25519 signature by the embedded key and, with `gpg`, a GPG signature by
 /// the key published beside it as `mxos.gpg` (`mxos-gpg-key`, which `mxos-update init`
-/// imports into the remote's keyring; by hand: `ostree remote gpg-import`).
-pub fn remote_config(name: &str, url: &str, public_key_b64: &str, gpg: bool) -> String {
-    let gpg_lines = if gpg {
+/// imports into the remote's keyring; by hand: `ostree remote gpg-import`); commits must be
+/// bound to `collection-id`.
+pub fn remote_config(c: &RemoteConfig) -> String {
+    let RemoteConfig {
+        name,
+        url,
+        public_key_b64,
+        gpg,
+        collection_id,
+    } = c;
+    let gpg_lines = if *gpg {
         format!(
             "gpg-verify=true\n\
              gpg-verify-summary=true\n\
@@ -184,6 +242,7 @@ pub fn remote_config(name: &str, url: &str, public_key_b64: &str, gpg: bool) -> 
         "# MxOS remote: install as /etc/ostree/remotes.d/{name}.conf\n\
          [remote \"{name}\"]\n\
          url={url}\n\
+         collection-id={collection_id}\n\
          {gpg_lines}\
          sign-verify=ed25519\n\
          sign-verify-summary=true\n\
@@ -205,15 +264,25 @@ fn write_atomic(path: &Path, contents: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    fn conf(gpg: bool) -> String {
+        super::remote_config(&super::RemoteConfig {
+            name: "mxos",
+            url: "http://127.0.0.1:8080",
+            public_key_b64: "KEY=",
+            gpg,
+            collection_id: "mx.mxos.Os",
+        })
+    }
+
     #[test]
     fn remote_config_is_libostree_keyfile() {
         assert_eq!(
-            super::remote_config("mxos", "http://127.0.0.1:8080", "KEY=", false),
-            "# MxOS remote: install as /etc/ostree/remotes.d/mxos.conf\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ngpg-verify=false\nsign-verify=ed25519\nsign-verify-summary=true\nverification-ed25519-key=KEY=\n"
+            conf(false),
+            "# MxOS remote: install as /etc/ostree/remotes.d/mxos.conf\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ncollection-id=mx.mxos.Os\ngpg-verify=false\nsign-verify=ed25519\nsign-verify-summary=true\nverification-ed25519-key=KEY=\n"
         );
         assert_eq!(
-            super::remote_config("mxos", "http://127.0.0.1:8080", "KEY=", true),
-            "# MxOS remote: install as /etc/ostree/remotes.d/mxos.conf\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ngpg-verify=true\ngpg-verify-summary=true\nmxos-gpg-key=mxos.gpg\nsign-verify=ed25519\nsign-verify-summary=true\nverification-ed25519-key=KEY=\n"
+            conf(true),
+            "# MxOS remote: install as /etc/ostree/remotes.d/mxos.conf\n[remote \"mxos\"]\nurl=http://127.0.0.1:8080\ncollection-id=mx.mxos.Os\ngpg-verify=true\ngpg-verify-summary=true\nmxos-gpg-key=mxos.gpg\nsign-verify=ed25519\nsign-verify-summary=true\nverification-ed25519-key=KEY=\n"
         );
     }
 }

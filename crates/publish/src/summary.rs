@@ -2,11 +2,12 @@
 //! (`ostree.summary.expires`), sign it with ed25519 and, when asked, with GPG, both in the
 //! one `summary.sig` as libostree keeps them.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
-use mxos_repo::{GpgKey, Repo};
+use mxos_repo::{GpgKey, LayerCommit, MetaValue, Repo};
 use mxos_sign::SecretKey;
 
 /// How long a published summary is valid when nobody says otherwise.
@@ -86,7 +87,8 @@ pub fn current_validity(repo: &Repo) -> u64 {
         .unwrap_or(u64::from(DEFAULT_VALID_DAYS) * DAY)
 }
 
-/// Regenerates the summary expiring at `expires` and signs it.
+/// Regenerates the summary expiring at `expires` and signs it; a repo with a collection ID
+/// first gets a new `ostree-metadata` commit, signed the same way.
 pub fn seal(
     repo: &Repo,
     public_dir: &Path,
@@ -94,12 +96,50 @@ pub fn seal(
     expires: u64,
     gpg: Option<&GpgSigner>,
 ) -> Result<()> {
+    if repo.collection_id().is_some() {
+        let commit = write_metadata_commit(repo, expires)?;
+        mxos_sign::sign_commit(repo, &commit, key)?;
+        if let Some(g) = gpg {
+            g.sign_commit(repo, &commit)?;
+        }
+    }
     repo.regenerate_summary_expiring(Some(expires))?;
     mxos_sign::sign_summary(public_dir, key)?;
     if let Some(g) = gpg {
         repo.gpg_sign_summary(&g.key())?;
     }
     Ok(())
+}
+
+/// Commit metadata key of the `ostree-metadata` commit: every other ref with its commit,
+/// `REF COMMIT`, sorted; what the signed summary lists, in a form a peer or a USB copy
+/// carries as a signed commit.
+pub const KEY_METADATA_REFS: &str = "mxos.summary.refs";
+
+/// A commit of an empty tree on `ostree-metadata` (no parent: the previous one is left for
+/// prune) with the summary's validity and refs; bound to the repo's collection like any.
+fn write_metadata_commit(repo: &Repo, expires: u64) -> Result<String> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let refs = repo
+        .refs()?
+        .into_iter()
+        .filter(|(r, _)| r != mxos_repo::METADATA_REF && !r.contains(':'))
+        .map(|(r, c)| format!("{r} {c}"))
+        .collect();
+    let mut metadata = BTreeMap::new();
+    metadata.insert(mxos_repo::EXPIRES_KEY.to_owned(), MetaValue::U64(expires));
+    metadata.insert(KEY_METADATA_REFS.to_owned(), MetaValue::StrList(refs));
+    let empty = tempfile::tempdir().context("creating an empty tree for ostree-metadata")?;
+    repo.commit_layer(&LayerCommit {
+        reference: mxos_repo::METADATA_REF,
+        dir: empty.path(),
+        parent: None,
+        metadata: &metadata,
+        timestamp: now,
+    })
+    .context("writing the ostree-metadata commit")
 }
 
 #[cfg(test)]

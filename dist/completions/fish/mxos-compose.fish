@@ -62,6 +62,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l basea
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l lockfile -d 'Use this lockfile instead of those beside the treefile (repeatable; later ones win)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l write-lockfile-to -d 'Write the resolved packages as an rpm-ostree lockfile (`--ex-write-lockfile-to`)' -r -F
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l touch-if-changed -d 'Touch FILE (create it, or update its time) when a new commit was written, as rpm-ostree does: scripts tell a no-op from a change without parsing output' -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l collection-id -d 'Collection the commits are bound to (`ostree.collection-binding`); a new build repo takes it as its `core.collection-id`' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l force-nocache -d 'Compose even if the inputs did not change'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l no-lockfile -d 'Ignore lockfiles beside the treefile'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand tree" -l lockfile-strict -d 'Only locked packages may be installed (rpm-ostree\'s `--ex-lockfile-strict`)'
@@ -228,6 +229,7 @@ complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l de
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l summary-valid-days -d 'Days devices accept the summary (`ostree.summary.expires`); 0 makes it expired at once, which withdraws the repo from devices' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l gpg-sign -d 'Also sign the published heads and the summary with this GPG key (libostree\'s gpgme signatures, beside the ed25519 ones); the remote config then requires GPG' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l gpg-homedir -d 'GnuPG home directory holding the --gpg-sign secret key' -r -F
+complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l collection-id -d 'Collection ID of the published repo; every published commit must be bound to it' -r
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -l delta-from-scratch -d 'Also a from-scratch delta for first installs (slow on large trees)'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-compose -n "__fish_mxos_compose_using_subcommand publish" -s q -l quiet -d 'Only warnings and errors'

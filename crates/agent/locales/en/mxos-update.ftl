@@ -41,6 +41,9 @@ summary-replayed = the summary of remote `{ $remote }` was made { $made }, befor
 summary-no-expiry = the summary of remote `{ $remote }` has no { $key }, so it could be replayed forever; refusing it (publish again with mxos-compose publish)
 summary-expired = the summary of remote `{ $remote }` expired { $expires } (now { $now }); the server has not published a fresh one, so this machine does not use it
 summary-no-ref = the signed summary of remote `{ $remote }` lists no ref `{ $reference }`
+refused-unbound = refused commit { $commit } for `{ $reference }`: it is bound to no collection, and this machine accepts only commits of `{ $collection }`
+refused-other-collection = refused commit { $commit }: it belongs to collection `{ $found }`, and this machine follows `{ $collection }`; whoever served it (a mirror, a USB stick, another machine) is not serving MxOS for this machine
+refused-other-ref = refused commit { $commit }: it was published as `{ $found }`, not as `{ $reference }` which this machine asked for
 summary-commit-mismatch = remote `{ $remote }` sent commit { $got } for `{ $reference }`, but its signed summary names { $expected }; not using it
 remote-conf-gpg-key-missing = { $source }: remote `{ $remote }` requires GPG (gpg-verify=true) but names no key file (`mxos-gpg-key=`)
 reading-gpg-key = reading the remote's GPG key { $path }
@@ -267,3 +270,4 @@ cause-not-on-server = the server does not have that file: the address may be wro
 cause-disk-full = the disk is full: free some space (old files in /var) and try again
 cause-permission-denied = permission denied: run the command as root
 cause-read-only = the file system is read-only: the disk may be damaged; ask for technical help
+cause-wrong-binding = the server handed over a commit of another collection or branch (another distribution, or a mirror mixing repositories): this machine does not install it and keeps what it runs; tell your administrator

@@ -41,6 +41,9 @@ summary-replayed = el resumen (summary) del remoto `{ $remote }` se hizo el { $m
 summary-no-expiry = el resumen (summary) del remoto `{ $remote }` no tiene { $key }, así que podría repetirse para siempre; se rechaza (publique de nuevo con mxos-compose publish)
 summary-expired = el resumen (summary) del remoto `{ $remote }` venció el { $expires } (ahora: { $now }); el servidor no ha publicado uno nuevo, así que este equipo no lo usa
 summary-no-ref = el resumen (summary) firmado del remoto `{ $remote }` no incluye la referencia `{ $reference }`
+refused-unbound = se rechazó el commit { $commit } para `{ $reference }`: no está ligado a ninguna colección, y esta máquina solo acepta commits de `{ $collection }`
+refused-other-collection = se rechazó el commit { $commit }: pertenece a la colección `{ $found }`, y esta máquina sigue `{ $collection }`; quien lo entregó (un espejo, una memoria USB, otra máquina) no le está sirviendo MxOS para esta máquina
+refused-other-ref = se rechazó el commit { $commit }: se publicó como `{ $found }`, no como `{ $reference }`, que es lo que pidió esta máquina
 summary-commit-mismatch = el remoto `{ $remote }` envió el commit { $got } para `{ $reference }`, pero su resumen (summary) firmado indica { $expected }; no se usa
 remote-conf-gpg-key-missing = { $source }: el remoto `{ $remote }` exige GPG (gpg-verify=true) pero no indica el archivo de la llave (`mxos-gpg-key=`)
 reading-gpg-key = al leer la llave GPG del remoto { $path }
@@ -267,3 +270,4 @@ cause-not-on-server = el servidor no tiene ese archivo: la dirección puede esta
 cause-disk-full = el disco está lleno: libere espacio (archivos viejos en /var) e intente de nuevo
 cause-permission-denied = permiso denegado: ejecute la orden como root (administrador)
 cause-read-only = el sistema de archivos es de solo lectura: el disco puede estar dañado; pida ayuda técnica
+cause-wrong-binding = el servidor entregó un commit de otra colección o de otra rama (otra distribución, o un espejo que mezcla repositorios): este equipo no lo instala y sigue con lo que tiene; avise a su administrador

@@ -275,7 +275,14 @@ pub fn tiny_os_commit_with(
     )
     .unwrap();
     if !build.join("config").exists() {
-        ostree(&["--repo", build.to_str().unwrap(), "init", "--mode=archive"]);
+        // Bound to MxOS's collection as composes are: `ostree commit` then writes the bindings.
+        ostree(&[
+            "--repo",
+            build.to_str().unwrap(),
+            "init",
+            "--mode=archive",
+            &format!("--collection-id={}", mxos_repo::DEFAULT_COLLECTION_ID),
+        ]);
     }
     ostree(&[
         "--repo",
