@@ -50,6 +50,10 @@ const PACKAGES: &[(&str, &str)] = &[
     ),
     ("busybox-static", "a static /bin/sh for the demo packages"),
     (
+        "curl",
+        "fetches the static deltas and keys a school mirror copies (libostree fetches the rest)",
+    ),
+    (
         "nginx-light",
         "the web server that serves published repos in tests",
     ),

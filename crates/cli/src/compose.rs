@@ -132,6 +132,8 @@ enum Command {
     Container(crate::container::ContainerArgs),
     ContainerDiff(crate::container::DiffArgs),
     ContainerImport(crate::container::ImportArgs),
+    /// Copy what channels need from a published repo into a school mirror any web server serves.
+    Mirror(crate::mirror::MirrorArgs),
     /// Publish refs to a static archive repository with a signed summary.
     Publish {
         #[arg(long)]
@@ -454,6 +456,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Disk(a) => crate::disk::run(a, cli.json)?,
         Command::Installer(a) => crate::disk::run_installer(a, cli.json)?,
         Command::Fleet(a) => crate::fleet::run(a, cli.json)?,
+        Command::Mirror(a) => crate::mirror::run_mirror(a, cli.json)?,
         Command::Container(a) => crate::container::run(a, cli.json)?,
         Command::ContainerDiff(a) => crate::container::diff(a, cli.json)?,
         Command::ContainerImport(a) => crate::container::import(a, cli.json)?,

@@ -6,6 +6,7 @@ pub mod disk;
 pub mod fleet;
 pub mod install;
 pub mod log;
+pub mod mirror;
 pub mod output;
 pub mod progress;
 pub mod reports;

@@ -104,6 +104,7 @@ pub fn schemas() -> Vec<(String, serde_json::Value)> {
         schema_of::<c::VerifyReport>(),
         schema_of::<c::PublishReport>(),
         schema_of::<c::PruneReport>(),
+        schema_of::<crate::mirror::MirrorReport>(),
         schema_of::<c::DiskReport>(),
         schema_of::<crate::fleet::FleetReport>(),
         fleet_manifest_schema(),

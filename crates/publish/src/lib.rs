@@ -9,6 +9,7 @@
 pub mod container;
 pub mod deltas;
 pub mod fleet;
+pub mod mirror;
 pub mod prune;
 pub mod summary;
 
