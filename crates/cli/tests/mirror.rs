@@ -49,8 +49,9 @@ fn release(
     c
 }
 
-fn mirror_json(from: &str, to: &Path) -> serde_json::Value {
-    let out = compose(&[
+/// `mxos-compose mirror` for the test's channel.
+fn mirror_args(from: &str, to: &Path) -> Vec<String> {
+    [
         "mirror",
         "--from",
         from,
@@ -58,25 +59,22 @@ fn mirror_json(from: &str, to: &Path) -> serde_json::Value {
         &s(to),
         "--channel",
         CHANNEL,
-        "--json",
-    ]);
-    serde_json::from_str(&out).unwrap()
+    ]
+    .map(str::to_owned)
+    .to_vec()
 }
 
-/// The summary an independent client reads from `url`, and the commit it then pulls for
-/// REF: the pull must succeed against whatever state the mirror serves.
+fn mirror_json(from: &str, to: &Path) -> serde_json::Value {
+    let mut args = mirror_args(from, to);
+    args.push("--json".to_owned());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    serde_json::from_str(&compose(&args)).unwrap()
+}
+
 /// A mirror run in the background, to be killed.
 fn spawn_mirror(from: &str, to: &Path) -> std::process::Child {
     Command::new(env!("CARGO_BIN_EXE_mxos-compose"))
-        .args([
-            "mirror",
-            "--from",
-            from,
-            "--to",
-            &s(to),
-            "--channel",
-            CHANNEL,
-        ])
+        .args(mirror_args(from, to))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -94,6 +92,8 @@ fn cp_a(from: &Path, to: &Path) {
     assert!(st.success(), "cp -a {} {}", from.display(), to.display());
 }
 
+/// The summary an independent client reads from `url`, and the commit it then pulls for
+/// REF: the pull must succeed against whatever state the mirror serves.
 fn client_sees(url: &str, scratch: &Path) -> Vec<u8> {
     let client = scratch.join("client");
     let _ = std::fs::remove_dir_all(&client);

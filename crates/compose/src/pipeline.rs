@@ -97,15 +97,14 @@ pub enum Outcome {
 /// Gives a new build repo its collection ID; a repo already bound to another keeps it,
 /// since its published commits and every device following them are bound to that one.
 fn bind_repo(repo: &Repo, id: &str) -> Result<()> {
-    match repo.collection_id() {
-        None => repo.set_collection_id(id),
-        Some(current) if current == id => Ok(()),
-        Some(current) => anyhow::bail!(
+    if let Some(current) = repo.adopt_collection_id(id)? {
+        anyhow::bail!(
             "{} belongs to collection `{current}`, not `{id}`: compose with \
              `--collection-id {current}`, or into a new repo for the new collection",
             repo.path().display()
-        ),
+        );
     }
+    Ok(())
 }
 
 pub fn compose(req: &ComposeRequest) -> Result<Outcome> {

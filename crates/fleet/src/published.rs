@@ -8,9 +8,12 @@ pub const KEY_MANIFEST: &str = "mxos.fleet.manifest";
 /// Commit metadata key holding the signature, base64 (type `s`).
 pub const KEY_SIGNATURE: &str = "mxos.fleet.signature-ed25519";
 
+/// What every channel's manifest ref starts with.
+pub const REF_PREFIX: &str = "mxos/fleet/";
+
 /// The ref a channel's manifests are committed on.
 pub fn fleet_ref(channel: &str) -> String {
-    format!("mxos/fleet/{channel}")
+    format!("{REF_PREFIX}{channel}")
 }
 
 #[cfg(test)]

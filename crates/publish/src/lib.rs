@@ -104,14 +104,12 @@ pub fn publish(req: &PublishRequest) -> Result<PublishReport> {
             public.mode()
         );
     }
-    match public.collection_id() {
-        None => public.set_collection_id(&req.collection_id)?,
-        Some(id) if id == req.collection_id => {}
-        Some(id) => bail!(
+    if let Some(id) = public.adopt_collection_id(&req.collection_id)? {
+        bail!(
             "{} is published as collection `{id}`; the machines following it accept only that \
              one, so publish with `--collection-id {id}` (a new collection needs a new repo)",
             req.public_dir.display()
-        ),
+        );
     }
     tracing::info_span!(
         "mxos.step",

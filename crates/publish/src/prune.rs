@@ -10,10 +10,9 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use mxos_fleet::published::REF_PREFIX;
 use mxos_repo::{Repo, StaticDelta};
 use mxos_sign::SecretKey;
-
-const FLEET_PREFIX: &str = "mxos/fleet/";
 
 pub struct PruneRequest {
     pub public_dir: PathBuf,
@@ -49,8 +48,8 @@ pub fn prune(req: &PruneRequest) -> Result<PruneReport> {
     let refs = repo.refs()?;
 
     let mut protected: BTreeSet<String> = refs.iter().map(|(_, c)| c.clone()).collect();
-    for (r, _) in refs.iter().filter(|(r, _)| r.starts_with(FLEET_PREFIX)) {
-        let channel = &r[FLEET_PREFIX.len()..];
+    for (r, _) in refs.iter().filter(|(r, _)| r.starts_with(REF_PREFIX)) {
+        let channel = &r[REF_PREFIX.len()..];
         if let Some(p) = crate::fleet::read(&repo, channel)? {
             protected.insert(p.manifest.target.commit.clone());
             protected.extend(p.manifest.barriers.iter().map(|b| b.release.commit.clone()));
@@ -62,7 +61,7 @@ pub fn prune(req: &PruneRequest) -> Result<PruneReport> {
 
     let mut kept = BTreeSet::new();
     let mut dropped = BTreeSet::new();
-    for (r, head) in refs.iter().filter(|(r, _)| !r.starts_with(FLEET_PREFIX)) {
+    for (r, head) in refs.iter().filter(|(r, _)| !r.starts_with(REF_PREFIX)) {
         let mut depth = 0;
         let mut current = Some(head.clone());
         while let Some(c) = current {

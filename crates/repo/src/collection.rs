@@ -82,6 +82,16 @@ impl Repo {
             .with_context(|| format!("writing the config of {}", self.path().display()))
     }
 
+    /// Gives a repo with no collection ID `id`; returns the ID it already has when that is
+    /// another one (the caller says why it cannot change), `None` when it now has `id`.
+    pub fn adopt_collection_id(&self, id: &str) -> Result<Option<String>> {
+        match self.collection_id() {
+            None => self.set_collection_id(id).map(|()| None),
+            Some(current) if current == id => Ok(None),
+            Some(current) => Ok(Some(current)),
+        }
+    }
+
     /// The bindings a commit carries.
     pub fn bindings(&self, commit: &str) -> Result<Bindings> {
         Ok(Bindings::of(&self.commit_info(commit)?.metadata))

@@ -19,11 +19,6 @@ pub struct PullOptions {
     /// Fetch exactly these commits for `refs` (same order), not whatever the refs point at
     /// now: after checking a commit's signature, the tree pulled must be that commit's.
     pub commits: Vec<String>,
-    /// Also fetch this many ancestors of each commit (libostree's `depth`; -1: all).
-    pub depth: i32,
-    /// Fetch from this URL instead of the remote's own (`override-url`): a mirror, a USB
-    /// drive or a peer serving the same signed content. Only with a configured remote.
-    pub url: Option<String>,
 }
 
 impl Repo {
@@ -47,12 +42,6 @@ impl Repo {
         dict.insert_value("flags", &(flags.bits() as i32).to_variant());
         if !opts.commits.is_empty() {
             dict.insert_value("override-commit-ids", &opts.commits.to_variant());
-        }
-        if opts.depth != 0 {
-            dict.insert_value("depth", &opts.depth.to_variant());
-        }
-        if let Some(url) = &opts.url {
-            dict.insert_value("override-url", &url.to_variant());
         }
         let options = dict.end();
         // libostree runs the pull in the thread's default main context and emits progress

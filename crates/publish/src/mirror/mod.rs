@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use mxos_fleet::FleetManifest;
 use mxos_repo::{PullOptions, Repo, StaticDelta, SummaryInfo};
 use mxos_sign::PublicKey;
 
@@ -245,7 +244,7 @@ fn select(
     if channels.is_empty() {
         for (r, c) in &summary.refs {
             s.refs.insert(r.clone(), c.clone());
-            if !r.starts_with("mxos/fleet/") && r != mxos_repo::METADATA_REF {
+            if !r.starts_with(mxos_fleet::published::REF_PREFIX) && r != mxos_repo::METADATA_REF {
                 s.os_refs.insert(r.clone());
             }
         }
@@ -263,11 +262,9 @@ fn select(
                 ..Default::default()
             },
         )?;
-        let info = repo.commit_info(&manifest_commit)?;
-        let json = info
-            .string(mxos_fleet::published::KEY_MANIFEST)
-            .with_context(|| format!("{fleet_ref} ({manifest_commit}) carries no manifest"))?;
-        let manifest = FleetManifest::parse(json.as_bytes(), &fleet_ref)?;
+        let manifest = crate::fleet::read(repo, channel)?
+            .with_context(|| format!("{fleet_ref} did not arrive from upstream"))?
+            .manifest;
         let os_head = head(&manifest.reference)?;
         if manifest.target.commit != os_head {
             s.extra_commits.insert(manifest.target.commit.clone());
