@@ -129,13 +129,26 @@ impl Repo {
     /// Fetches `summary` and `summary.sig` of a configured remote (HTTP or file URL) without
     /// letting libostree judge them: the caller verifies, then pins the pull to what it read.
     pub fn fetch_remote_summary(&self, remote: &str) -> Result<FetchedSummary> {
+        self.fetch_remote_summary_from(remote, None)
+    }
+
+    /// [`Repo::fetch_remote_summary`] from `url` instead of the remote's own URL.
+    pub fn fetch_remote_summary_from(
+        &self,
+        remote: &str,
+        url: Option<&str>,
+    ) -> Result<FetchedSummary> {
         use ostree::glib::translate::{FromGlibPtrFull, ToGlibPtr};
         // Each stash owns what its pointer points at: keep them alive across the call.
         let name = remote.to_glib_none();
         let mut summary: *mut glib::ffi::GBytes = std::ptr::null_mut();
         let mut sigs: *mut glib::ffi::GBytes = std::ptr::null_mut();
         let mut error: *mut glib::ffi::GError = std::ptr::null_mut();
-        let options = glib::VariantDict::new(None).end();
+        let dict = glib::VariantDict::new(None);
+        if let Some(url) = url {
+            dict.insert_value("override-url", &url.to_variant());
+        }
+        let options = dict.end();
         let options_ptr = options.to_glib_none();
         let repo_ptr = self.inner.to_glib_none();
         // The generated binding assumes both GBytes are set, but libostree leaves the
