@@ -92,6 +92,10 @@ const PACKAGES: &[(&str, &str)] = &[
         "mcopy puts shim and GRUB on the EFI system partition without mounting it",
     ),
     (
+        "faketime",
+        "runs a device check days ahead, to meet an expired manifest on an old USB drive",
+    ),
+    (
         "ovmf",
         "UEFI firmware with Secure Boot and Microsoft's keys enrolled, for vm-test's UEFI boots",
     ),

@@ -104,6 +104,55 @@ pub struct Settings {
     /// GRUB boot counting: failed boots before falling back to the previous deployment.
     pub max_boot_attempts: u8,
     pub allow_downgrade: bool,
+    /// `[sources]`: where updates may come from, in order.
+    pub sources: SourceSettings,
+}
+
+/// A kind of place updates come from; `[sources] order` lists them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// A mounted drive written by `mxos-compose usb`.
+    Usb,
+    /// The school's mirror or a machine of the lab, from `[sources] lan`.
+    Lan,
+    /// The URL the remote was set up with.
+    Main,
+}
+
+const SOURCES_ACCEPTED: &str = "\"usb\", \"lan\", \"main\"";
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Usb => "usb",
+            SourceKind::Lan => "lan",
+            SourceKind::Main => "main",
+        }
+    }
+}
+
+/// `[sources]`: the order to try, the LAN servers, where drives are mounted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceSettings {
+    pub order: Vec<SourceKind>,
+    /// `http(s)://` URLs of the school mirror or peers, tried in this order.
+    pub lan: Vec<String>,
+    /// Absolute patterns (`*` stands for one path component) of where drives are mounted;
+    /// a drive is a source when it holds `mxos/summary`.
+    pub usb_paths: Vec<String>,
+}
+
+impl Default for SourceSettings {
+    fn default() -> Self {
+        SourceSettings {
+            order: vec![SourceKind::Usb, SourceKind::Lan, SourceKind::Main],
+            lan: Vec::new(),
+            usb_paths: vec!["/run/media/*/*".into(), "/media/*".into()],
+        }
+    }
 }
 
 impl Default for Settings {
@@ -115,6 +164,7 @@ impl Default for Settings {
             health_timeout_seconds: 300,
             max_boot_attempts: 3,
             allow_downgrade: false,
+            sources: SourceSettings::default(),
         }
     }
 }
@@ -167,6 +217,7 @@ const TABLES: &[(&str, &[&str])] = &[
         &["channel", "reboot", "enabled", "allow_downgrade"],
     ),
     ("health", &["timeout_seconds", "max_boot_attempts"]),
+    ("sources", &["order", "lan", "usb_paths"]),
 ];
 
 /// A key with its place in the text when toml knows it (dotted keys have none).
@@ -460,6 +511,65 @@ fn set(settings: &mut Settings, table: &str, key: &str, node: Kind) -> Result<()
         // The ranges make these conversions lossless.
         ("health", "timeout_seconds") => settings.health_timeout_seconds = range(1, 3600)? as u32,
         ("health", "max_boot_attempts") => settings.max_boot_attempts = range(1, 9)? as u8,
+        ("sources", _) => {
+            let accepted = match key {
+                "order" => t!("literal", text = SOURCES_ACCEPTED),
+                "lan" => t!("config-lan-accepted"),
+                _ => t!("config-usb-paths-accepted"),
+            };
+            let toml::Value::Array(items) = &value else {
+                return Err(wrong_type(t!("kind-array"), accepted));
+            };
+            let mut strings = Vec::new();
+            for item in items {
+                let toml::Value::String(s) = item else {
+                    return Err(wrong_type(t!("kind-array"), accepted));
+                };
+                strings.push(s.clone());
+            }
+            let bad = |v: &str| {
+                t!("config-bad-value", table = table, key = key).nested(
+                    "detail",
+                    t!("config-bad-item", value = v).nested("accepted", accepted.clone()),
+                )
+            };
+            match key {
+                "order" => {
+                    let mut order = Vec::new();
+                    for s in &strings {
+                        let kind = match s.as_str() {
+                            "usb" => SourceKind::Usb,
+                            "lan" => SourceKind::Lan,
+                            "main" => SourceKind::Main,
+                            _ => return Err(bad(s)),
+                        };
+                        if order.contains(&kind) {
+                            return Err(bad(s));
+                        }
+                        order.push(kind);
+                    }
+                    if order.is_empty() {
+                        return Err(bad("[]"));
+                    }
+                    settings.sources.order = order;
+                }
+                "lan" => {
+                    if let Some(s) = strings.iter().find(|s| {
+                        !(s.starts_with("http://") || s.starts_with("https://"))
+                            || s.contains(char::is_whitespace)
+                    }) {
+                        return Err(bad(s));
+                    }
+                    settings.sources.lan = strings;
+                }
+                _ => {
+                    if let Some(s) = strings.iter().find(|s| !s.starts_with('/')) {
+                        return Err(bad(s));
+                    }
+                    settings.sources.usb_paths = strings;
+                }
+            }
+        }
         _ => unreachable!("TABLES and set() list the same keys"),
     }
     Ok(())
@@ -568,6 +678,7 @@ mod tests {
                 health_timeout_seconds: 3600,
                 max_boot_attempts: 9,
                 allow_downgrade: true,
+                sources: SourceSettings::default(),
             }
         );
         // Dotted keys and inline tables are the same TOML.
@@ -618,6 +729,7 @@ mod tests {
                 health_timeout_seconds: 60,
                 max_boot_attempts: 3,
                 allow_downgrade: false,
+                sources: SourceSettings::default(),
             }
         );
 
@@ -678,7 +790,7 @@ mod tests {
         );
         assert_eq!(
             error("\n[window]\nstart = 1"),
-            "/etc/mxos/update.d/10-escuela.toml:2:2: unknown table [window]; accepted: [updates], [health]"
+            "/etc/mxos/update.d/10-escuela.toml:2:2: unknown table [window]; accepted: [updates], [health], [sources]"
         );
         assert_eq!(
             error("reboot = \"now\""),
@@ -686,7 +798,48 @@ mod tests {
         );
         assert_eq!(
             error("verbose = true"),
-            "/etc/mxos/update.d/10-escuela.toml:1:1: key `verbose` is outside any table; accepted tables: [updates], [health]"
+            "/etc/mxos/update.d/10-escuela.toml:1:1: key `verbose` is outside any table; accepted tables: [updates], [health], [sources]"
+        );
+    }
+
+    #[test]
+    fn sources_in_order() {
+        let s = load(
+            vec![],
+            vec![etc(
+                "20-escuela.toml",
+                "[sources]\norder = [\"lan\", \"main\"]\nlan = [\"http://servidor-escuela.local/mxos\"]\n\
+                 usb_paths = [\"/mnt/*\"]\n",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            s.sources,
+            SourceSettings {
+                order: vec![SourceKind::Lan, SourceKind::Main],
+                lan: vec!["http://servidor-escuela.local/mxos".into()],
+                usb_paths: vec!["/mnt/*".into()],
+            }
+        );
+        assert_eq!(
+            error("[sources]\norder = [\"usb\", \"cloud\"]"),
+            "/etc/mxos/update.d/10-escuela.toml:2:9: [sources] order: `cloud` is not accepted (each at most once); accepted: \"usb\", \"lan\", \"main\""
+        );
+        assert_eq!(
+            error("[sources]\norder = [\"main\", \"main\"]"),
+            "/etc/mxos/update.d/10-escuela.toml:2:9: [sources] order: `main` is not accepted (each at most once); accepted: \"usb\", \"lan\", \"main\""
+        );
+        assert_eq!(
+            error("[sources]\nlan = \"http://x\""),
+            "/etc/mxos/update.d/10-escuela.toml:2:7: [sources] lan: expected an array, found a string; accepted: a list of http:// or https:// URLs, such as [\"http://servidor-escuela.local/mxos\"]"
+        );
+        assert_eq!(
+            error("[sources]\nlan = [\"servidor-escuela.local\"]"),
+            "/etc/mxos/update.d/10-escuela.toml:2:7: [sources] lan: `servidor-escuela.local` is not accepted (each at most once); accepted: a list of http:// or https:// URLs, such as [\"http://servidor-escuela.local/mxos\"]"
+        );
+        assert_eq!(
+            error("[sources]\nusb_paths = [\"media/*\"]"),
+            "/etc/mxos/update.d/10-escuela.toml:2:13: [sources] usb_paths: `media/*` is not accepted (each at most once); accepted: absolute paths where drives are mounted, `*` for one directory level, such as [\"/run/media/*/*\", \"/media/*\"]"
         );
     }
 

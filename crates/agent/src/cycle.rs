@@ -14,6 +14,7 @@ use crate::config::{self, Fragment, RebootPolicy, Settings};
 use crate::i18n::short;
 use crate::i18n::Lang;
 use crate::machine::{Action, Event, Machine, State};
+use crate::sources::{self, Source};
 use crate::update::Device;
 use crate::{events, health, refuse, state, t};
 
@@ -68,13 +69,123 @@ fn machine_id(root: &Path) -> Result<String> {
     Ok(id)
 }
 
-/// Asks the remote what this machine should run now, verifying everything it reads.
-pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Result<Found> {
+/// The sources to try this cycle (see [`sources::plan`]), `from` being the directory a
+/// person named with `--from`.
+pub fn sources(settings: &Settings, from: Option<&Path>) -> Vec<Source> {
+    let drives = match from {
+        Some(_) => Vec::new(),
+        None => sources::find_drives(&settings.sources.usb_paths),
+    };
+    sources::plan(&settings.sources, &drives, from)
+}
+
+/// Asks every source what this machine should run now, verifying everything it reads, and
+/// believes the newest signed answer (the highest manifest serial, then the newest
+/// summary; the earlier source on a tie). A source that fails or is refused is passed
+/// over; its reason stays in the status. The device is left reading from the source that
+/// gave the answer, which is where [`download`] starts.
+pub fn check(
+    device: &Device,
+    settings: &Settings,
+    sources: &[Source],
+    lang: Lang,
+    now: i64,
+) -> Result<Found> {
+    let dir = device.state_dir();
+    let mut best: Option<((u64, u64), Found, Source)> = None;
+    let mut failed: Vec<(Source, String)> = Vec::new();
+    let mut last: Option<Result<Found>> = None;
+    for source in sources {
+        device.use_source(source);
+        let result = check_one(device, settings, lang, now);
+        let bytes = device.take_fetched();
+        let why = match &result {
+            Ok((Found::Blocked(why), None)) => Some(why.clone()),
+            Ok(_) => None,
+            Err(e) => Some(format!("{e:#}")),
+        };
+        let mut st = state::load(&dir)?;
+        sources::record(&mut st.sources, &source.label(), bytes, why.clone(), now);
+        state::save(&dir, &st)?;
+        match result {
+            Ok((found, Some(serial))) => {
+                let fresh = (serial, device.summary_made().unwrap_or(0));
+                if best.as_ref().is_none_or(|(b, _, _)| fresh > *b) {
+                    best = Some((fresh, found, source.clone()));
+                }
+            }
+            Ok((found, None)) => {
+                failed.push((source.clone(), why.unwrap_or_default()));
+                last = Some(Ok(found));
+            }
+            Err(e) => {
+                failed.push((source.clone(), format!("{e:#}")));
+                last = Some(Err(e));
+            }
+        }
+    }
+    if let Some((_, found, source)) = best {
+        device.use_source(&source);
+        return Ok(found);
+    }
+    // One source: its own answer, word for word.
+    if sources.len() == 1 {
+        if let Some(r) = last {
+            return r;
+        }
+    }
+    let list: Vec<String> = failed
+        .iter()
+        .map(|(s, why)| format!("{}: {why}", s.label()))
+        .collect();
+    Ok(Found::Blocked(
+        t!("sources-none-usable", list = list.join("; ")).render(lang),
+    ))
+}
+
+/// Downloads `commit` (already verified) from the source the check ended on, then from the
+/// others in order if that one fails: the commit is pinned by its checksum, so any source
+/// that has it will do. Returns the label of the source that gave it.
+pub fn download(device: &Device, commit: &str, sources: &[Source], now: i64) -> Result<String> {
+    let first = device.source();
+    let mut order = vec![first.clone()];
+    order.extend(sources.iter().filter(|s| **s != first).cloned());
+    let dir = device.state_dir();
+    let mut failures = Vec::new();
+    for source in &order {
+        device.use_source(source);
+        let result = device.download(commit);
+        let bytes = device.take_fetched();
+        let label = source.label();
+        let mut st = state::load(&dir)?;
+        let why = result.as_ref().err().map(|e| format!("{e:#}"));
+        sources::record(&mut st.sources, &label, bytes, why.clone(), now);
+        if why.is_none() {
+            st.last_source = Some(label.clone());
+        }
+        state::save(&dir, &st)?;
+        match result {
+            Ok(()) => return Ok(label),
+            Err(e) if order.len() == 1 => return Err(e),
+            Err(_) => failures.push(format!("{label}: {}", why.unwrap_or_default())),
+        }
+    }
+    Err(t!("sources-download-failed", list = failures.join("; ")).into())
+}
+
+/// What one source says this machine should run, and the serial of the signed answer
+/// (0 without a channel); `None` when the source was refused.
+fn check_one(
+    device: &Device,
+    settings: &Settings,
+    lang: Lang,
+    now: i64,
+) -> Result<(Found, Option<u64>)> {
     let Some(channel) = settings.channel.as_deref() else {
         let before = device.repo.resolve(&device.refspec)?;
         let head = device.fetch_commit_object(&device.reference, None, now)?;
         if device.current.as_ref().is_some_and(|c| c.checksum == head) {
-            return Ok(Found::UpToDate);
+            return Ok((Found::UpToDate, Some(0)));
         }
         device.verify(&head, before.as_deref())?;
         let version = device
@@ -83,10 +194,13 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
             .version()
             .unwrap_or("-")
             .to_owned();
-        return Ok(Found::Update {
-            commit: head,
-            version,
-        });
+        return Ok((
+            Found::Update {
+                commit: head,
+                version,
+            },
+            Some(0),
+        ));
     };
     let fleet_ref = mxos_fleet::published::fleet_ref(channel);
     let manifest_commit = device.fetch_commit_object(&fleet_ref, None, now)?;
@@ -111,8 +225,18 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
     };
     let manifest: FleetManifest = match mxos_fleet::accept(&json, &sigs, &fleet_ref, &acc) {
         Ok(m) => m,
-        Err(refusal) => return Ok(Found::Blocked(refusal_text(&refusal, lang))),
+        Err(Refusal::Expired { expires, .. }) if device.source().drive().is_some() => {
+            let drive = device.source().drive().unwrap_or_default().to_owned();
+            let said = t!(
+                "usb-manifest-expired",
+                drive = drive,
+                expires = mxos_fleet::utc(expires)
+            );
+            return Ok((Found::Blocked(said.render(lang)), None));
+        }
+        Err(refusal) => return Ok((Found::Blocked(refusal_text(&refusal, lang)), None)),
     };
+    let serial = Some(manifest.serial);
     st.highest_serial = Some(st.highest_serial.unwrap_or(0).max(manifest.serial));
     state::save(&dir, &st)?;
 
@@ -132,7 +256,7 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
         },
     };
     let mid = machine_id(&device.root())?;
-    match mxos_fleet::decide(
+    let found = match mxos_fleet::decide(
         &manifest,
         &DeviceView {
             machine_id: &mid,
@@ -140,40 +264,37 @@ pub fn check(device: &Device, settings: &Settings, lang: Lang, now: i64) -> Resu
         },
         now,
     ) {
-        Decision::UpToDate => Ok(Found::UpToDate),
-        Decision::Paused => Ok(Found::Blocked(
-            t!("channel-paused", channel = channel).render(lang),
-        )),
-        Decision::DeadEnd { reason } => Ok(Found::Blocked(
-            t!("channel-dead-end", reason = reason).render(lang),
-        )),
+        Decision::UpToDate => Found::UpToDate,
+        Decision::Paused => Found::Blocked(t!("channel-paused", channel = channel).render(lang)),
+        Decision::DeadEnd { reason } => {
+            Found::Blocked(t!("channel-dead-end", reason = reason).render(lang))
+        }
         Decision::WaitForRollout {
             percent_now,
             bucket_percent,
             ..
-        } => Ok(Found::Waiting(
+        } => Found::Waiting(
             t!(
                 "rollout-waiting",
                 percent_now = format!("{percent_now:.0}"),
                 bucket_percent = format!("{bucket_percent:.0}")
             )
             .render(lang),
-        )),
+        ),
         Decision::Update { to, .. } => {
             let before = device.repo.resolve(&device.refspec)?;
             device.fetch_commit_object(&manifest.reference, Some(&to.commit), now)?;
             if let Err(e) = device.verify(&to.commit, before.as_deref()) {
-                return Ok(Found::Blocked(format!(
-                    "{}: {e:#}",
-                    refusal_text(&Refusal::UnsignedTarget, lang)
-                )));
+                let why = format!("{}: {e:#}", refusal_text(&Refusal::UnsignedTarget, lang));
+                return Ok((Found::Blocked(why), None));
             }
-            Ok(Found::Update {
+            Found::Update {
                 commit: to.commit,
                 version: to.version,
-            })
+            }
         }
-    }
+    };
+    Ok((found, serial))
 }
 
 /// A refused manifest in the person's language; a [`mxos_fleet::FleetError`] detail stays as
@@ -238,9 +359,11 @@ pub fn run(
     lang: Lang,
     now: i64,
     may_reboot: bool,
+    from: Option<&Path>,
 ) -> Result<Vec<String>> {
     let device = Device::open(sysroot)?;
     let settings = settings(&device.root())?;
+    let sources = sources(&settings, from);
     let policy = reboot.unwrap_or(settings.reboot);
     let dir = device.state_dir();
     let mut st = state::load(&dir)?;
@@ -268,7 +391,7 @@ pub fn run(
         };
         let channel = settings.channel.as_deref();
         let events = match action {
-            Action::Check => vec![match check(&device, &settings, lang, now) {
+            Action::Check => vec![match check(&device, &settings, &sources, lang, now) {
                 Ok(Found::UpToDate) => {
                     let current = device.current.as_ref().map(|d| d.checksum.as_str());
                     events::decision("up-to-date", current, channel, &t!("up-to-date"));
@@ -299,9 +422,9 @@ pub fn run(
                     Event::CheckBlocked { reason }
                 }
             }],
-            Action::Download { commit } => vec![match device.download(&commit) {
-                Ok(()) => {
-                    let said = t!("downloaded", commit = short(&commit));
+            Action::Download { commit } => vec![match download(&device, &commit, &sources, now) {
+                Ok(label) => {
+                    let said = t!("downloaded", commit = short(&commit), source = &label);
                     events::decision("downloaded", Some(&commit), channel, &said);
                     Event::DownloadFinished { commit }
                 }

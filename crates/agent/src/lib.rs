@@ -12,6 +12,7 @@ pub mod health;
 pub mod i18n;
 pub mod machine;
 pub mod remote_conf;
+pub mod sources;
 pub mod state;
 pub mod status;
 pub mod summary_trust;

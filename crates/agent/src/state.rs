@@ -21,6 +21,12 @@ pub struct AgentState {
     /// is a replay. Absent in state files written before summaries were checked.
     #[serde(default)]
     pub summary_last_modified: Option<u64>,
+    /// What each source gave, by [`crate::sources::Source::label`].
+    #[serde(default)]
+    pub sources: std::collections::BTreeMap<String, crate::sources::SourceRecord>,
+    /// The source the last update was downloaded from.
+    #[serde(default)]
+    pub last_source: Option<String>,
 }
 
 impl Default for AgentState {
@@ -30,6 +36,8 @@ impl Default for AgentState {
             highest_serial: None,
             pending_health: None,
             summary_last_modified: None,
+            sources: Default::default(),
+            last_source: None,
         }
     }
 }

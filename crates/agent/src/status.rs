@@ -29,6 +29,10 @@ pub struct Status {
     pub deployments: Vec<DeploymentStatus>,
     /// Where the update agent stands (downloaded, staged, waiting for a window, ...).
     pub agent: crate::machine::State,
+    /// What each update source gave this machine (bytes, when, why it was passed over).
+    pub sources: std::collections::BTreeMap<String, crate::sources::SourceRecord>,
+    /// The source the last update was downloaded from.
+    pub last_source: Option<String>,
 }
 
 pub fn status(sysroot_path: &Path) -> Result<Status> {
@@ -49,11 +53,13 @@ pub fn status(sysroot_path: &Path) -> Result<Status> {
             checksum: d.checksum,
         });
     }
-    let agent = crate::state::load(&crate::state::dir(sysroot_path, crate::STATEROOT))?.machine;
+    let st = crate::state::load(&crate::state::dir(sysroot_path, crate::STATEROOT))?;
     Ok(Status {
         following: crate::update::following(&sysroot)?,
         deployments,
-        agent,
+        agent: st.machine,
+        sources: st.sources,
+        last_source: st.last_source,
     })
 }
 
@@ -98,6 +104,28 @@ pub fn render(status: &Status, lang: Lang) -> String {
             d.refspec.as_deref().unwrap_or("-"),
         ));
     }
+    if !status.sources.is_empty() {
+        out.push_str(&t!("status-sources").render(lang));
+        out.push('\n');
+        for (label, r) in &status.sources {
+            let marker = if status.last_source.as_deref() == Some(label) {
+                "●"
+            } else {
+                " "
+            };
+            let used = r.last_used.map_or("-".to_owned(), mxos_fleet::utc);
+            out.push_str(&format!(
+                "{marker} {label}: {}\n",
+                t!("status-source-line", bytes = r.bytes, used = used).render(lang)
+            ));
+            if let Some(e) = &r.last_error {
+                out.push_str(&format!(
+                    "    {}\n",
+                    t!("status-source-error", error = e).render(lang)
+                ));
+            }
+        }
+    }
     out
 }
 
@@ -110,6 +138,8 @@ mod tests {
         let st = Status {
             following: Some("mxos:mxos/10/x86_64/demo".into()),
             agent: crate::machine::State::Idle,
+            sources: Default::default(),
+            last_source: None,
             deployments: vec![
                 DeploymentStatus {
                     index: 0,
@@ -158,12 +188,42 @@ mod tests {
             first.contains("10.3"),
             "the agent's state comes first: {first}"
         );
+        let mut fed = st.clone();
+        crate::sources::record(
+            &mut fed.sources,
+            "usb:/media/ESCUELA/mxos",
+            4_009_194,
+            None,
+            1_796_000_000,
+        );
+        crate::sources::record(
+            &mut fed.sources,
+            "main",
+            0,
+            Some("connection refused".into()),
+            1_796_000_000,
+        );
+        fed.last_source = Some("usb:/media/ESCUELA/mxos".into());
+        let es = render(&fed, Lang::Es);
+        assert!(
+            es.ends_with(
+                "Fuentes de actualización:\n  main: 0 bytes, usada por última vez: -\n    \
+                 se pasó por alto: connection refused\n● usb:/media/ESCUELA/mxos: 4009194 bytes, \
+                 usada por última vez: 2026-11-30T00:53:20Z\n"
+            ),
+            "{es}"
+        );
+        assert!(render(&fed, Lang::En).contains(
+            "● usb:/media/ESCUELA/mxos: 4009194 bytes, last used: 2026-11-30T00:53:20Z\n"
+        ));
         assert_eq!(
             render(
                 &Status {
                     following: None,
                     deployments: vec![],
                     agent: crate::machine::State::Idle,
+                    sources: Default::default(),
+                    last_source: None,
                 },
                 Lang::Es
             ),

@@ -14,6 +14,7 @@ use mxos_repo::{Deployment, PullOptions, Repo, Sysroot};
 use mxos_sign::PublicKey;
 
 use crate::remote_conf::RemoteConf;
+use crate::sources::Source;
 use crate::{grubenv, refuse, state, summary_trust, t};
 
 /// The stateroot MxOS deploys into (`/ostree/deploy/mxos`).
@@ -140,6 +141,12 @@ pub struct Device {
     pub collection: Option<String>,
     /// The default deployment (what the next boot runs), if any.
     pub current: Option<Deployment>,
+    /// Where the remote is read from now (see [`Device::use_source`]).
+    via: std::cell::RefCell<Source>,
+    /// Bytes fetched since [`Device::take_fetched`] was last called.
+    fetched: std::cell::Cell<u64>,
+    /// `ostree.summary.last-modified` of the summary last accepted from the source in use.
+    summary_made: std::cell::Cell<Option<u64>>,
 }
 
 impl Device {
@@ -168,7 +175,45 @@ impl Device {
             keys,
             collection,
             current,
+            via: std::cell::RefCell::new(Source::main()),
+            fetched: std::cell::Cell::new(0),
+            summary_made: std::cell::Cell::new(None),
         })
+    }
+
+    /// Reads the remote from `source` from now on: the same keys, collection and checks,
+    /// another URL.
+    pub fn use_source(&self, source: &Source) {
+        *self.via.borrow_mut() = source.clone();
+        self.summary_made.set(None);
+    }
+
+    pub fn source(&self) -> Source {
+        self.via.borrow().clone()
+    }
+
+    /// Bytes fetched since the last call, and starts counting again.
+    pub fn take_fetched(&self) -> u64 {
+        self.fetched.replace(0)
+    }
+
+    /// When the summary last accepted from the source in use was made.
+    pub fn summary_made(&self) -> Option<u64> {
+        self.summary_made.get()
+    }
+
+    fn url(&self) -> Option<String> {
+        self.via.borrow().url.clone()
+    }
+
+    fn pull(&self, opts: PullOptions) -> Result<()> {
+        let opts = PullOptions {
+            url: self.url(),
+            ..opts
+        };
+        let bytes = self.repo.pull_counted(&self.remote, &opts)?;
+        self.fetched.set(self.fetched.get() + bytes);
+        Ok(())
     }
 
     /// The root of the running (or, off-line, the default) deployment: where its /etc and
@@ -193,7 +238,7 @@ impl Device {
     pub fn trusted_summary(&self, now: i64) -> Result<mxos_repo::SummaryInfo> {
         let fetched = self
             .repo
-            .fetch_remote_summary(&self.remote)
+            .fetch_remote_summary_from(&self.remote, self.url().as_deref())
             .context(t!("checking-remote"))?;
         let dir = self.state_dir();
         let mut st = state::load(&dir)?;
@@ -204,6 +249,7 @@ impl Device {
             st.summary_last_modified,
             now,
         )?;
+        self.summary_made.set(info.last_modified);
         if info.last_modified > st.summary_last_modified {
             st.summary_last_modified = info.last_modified;
             state::save(&dir, &st)?;
@@ -241,8 +287,7 @@ impl Device {
             ..Default::default()
         };
         let result = self
-            .repo
-            .pull(&self.remote, &opts)
+            .pull(opts)
             .and_then(|()| self.repo.require(&refspec))
             .context(t!("checking-remote"))
             .and_then(|got| {
@@ -319,7 +364,7 @@ impl Device {
             ..Default::default()
         };
         tracing::info_span!("mxos.step", step = %t!("step-download"))
-            .in_scope(|| self.repo.pull(&self.remote, &opts))
+            .in_scope(|| self.pull(opts))
             .context(t!("downloading-commit"))
     }
 

@@ -89,6 +89,9 @@ config-out-of-range = [{ $table }] { $key } = { $value } is out of range; accept
 config-channel-accepted = a channel such as "mxos/10/x86_64/escuelas/estable", or "" for none
 config-bad-value = [{ $table }] { $key }: { $detail }
 config-reboot-unknown = unknown value `{ $value }`; accepted: { $accepted }
+config-lan-accepted = a list of http:// or https:// URLs, such as ["http://servidor-escuela.local/mxos"]
+config-usb-paths-accepted = absolute paths where drives are mounted, `*` for one directory level, such as ["/run/media/*/*", "/media/*"]
+config-bad-item = `{ $value }` is not accepted (each at most once); accepted: { $accepted }
 kind-string = a string
 kind-integer = an integer
 kind-float = a float
@@ -129,6 +132,9 @@ status-default = default
 status-rollback = rollback
 status-booted = booted
 status-commit = commit:
+status-sources = Update sources:
+status-source-line = { $bytes } bytes, last used: { $used }
+status-source-error = passed over: { $error }
 
 ## Health checks
 
@@ -143,7 +149,10 @@ literal = { $text }
 
 ## Log lines of the update agent's decisions (journal)
 
-downloaded = Downloaded commit { $commit }.
+downloaded = Downloaded commit { $commit } from { $source }.
+sources-none-usable = no update source could be used: { $list }
+sources-download-failed = no source could give the update: { $list }
+usb-manifest-expired = the update drive at { $drive } carries a fleet manifest that expired on { $expires }; refresh the drive with `mxos-compose usb` from a current copy, or connect the machine to the network
 staged = Deployed commit { $commit } for the next boot.
 rebooting = Restarting to apply the update.
 
@@ -174,11 +183,14 @@ cli-init-reference = Ref to follow, e.g. mxos/10/x86_64/demo
 cli-status = Show the deployments and where the update agent stands
 cli-upgrade = Download, verify and deploy the newest commit of the followed ref (ignores fleet manifests)
 cli-check = Ask the remote (the channel's signed manifest, or the ref) what this machine should run
+cli-check-from = Read updates only from this directory (the `mxos` directory of an update drive), not from the network
 cli-check-after-help = Exit status: 0 when an update is offered to this machine now, 77 when there is none (up to date, paused, waiting for the rollout, or refused), 1 when the check failed.
 cli-download = Check, then download the offered commit without installing it
+cli-download-from = Read updates only from this directory (the `mxos` directory of an update drive), not from the network
 cli-apply = Install the downloaded commit for the next boot
 cli-run = One update cycle, as the timer runs it
 cli-run-reboot = never | window | now (default: the configuration's `reboot`)
+cli-run-from = Read updates only from this directory (the `mxos` directory of an update drive), not from the network
 cli-health-check = Check the version on trial after it booted; roll back if unhealthy
 cli-health-check-reboot = Reboot into the previous version when the checks fail
 cli-rollback = Make the previous deployment the default again

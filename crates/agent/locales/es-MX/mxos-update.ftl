@@ -89,6 +89,9 @@ config-out-of-range = [{ $table }] { $key } = { $value } está fuera de rango; s
 config-channel-accepted = un canal como "mxos/10/x86_64/escuelas/estable", o "" para ninguno
 config-bad-value = [{ $table }] { $key }: { $detail }
 config-reboot-unknown = valor desconocido `{ $value }`; se acepta: { $accepted }
+config-lan-accepted = una lista de URL http:// o https://, como ["http://servidor-escuela.local/mxos"]
+config-usb-paths-accepted = rutas absolutas donde se montan las memorias, `*` para un nivel de directorio, como ["/run/media/*/*", "/media/*"]
+config-bad-item = `{ $value }` no se acepta (cada uno a lo más una vez); se acepta: { $accepted }
 kind-string = una cadena
 kind-integer = un número entero
 kind-float = un número con decimales
@@ -129,6 +132,9 @@ status-default = predeterminada
 status-rollback = anterior (para regresar)
 status-booted = en uso
 status-commit = commit:
+status-sources = Fuentes de actualización:
+status-source-line = { $bytes } bytes, usada por última vez: { $used }
+status-source-error = se pasó por alto: { $error }
 
 ## Revisiones de salud
 
@@ -143,7 +149,10 @@ literal = { $text }
 
 ## Líneas del registro con las decisiones del agente (journal)
 
-downloaded = Se descargó el commit { $commit }.
+downloaded = Se descargó el commit { $commit } desde { $source }.
+sources-none-usable = no se pudo usar ninguna fuente de actualizaciones: { $list }
+sources-download-failed = ninguna fuente pudo dar la actualización: { $list }
+usb-manifest-expired = la memoria de actualización en { $drive } trae un manifiesto de la flota que venció el { $expires }; actualice la memoria con `mxos-compose usb` desde una copia vigente, o conecte el equipo a la red
 staged = Se instaló el commit { $commit } para el próximo arranque.
 rebooting = Reiniciando para aplicar la actualización.
 
@@ -174,11 +183,14 @@ cli-init-reference = Referencia que se seguirá, p. ej. mxos/10/x86_64/demo
 cli-status = Muestra las versiones instaladas y en qué va el agente de actualizaciones
 cli-upgrade = Descarga, verifica e instala el commit más nuevo de la referencia seguida (sin manifiestos de flota)
 cli-check = Pregunta al remoto (el manifiesto firmado del canal, o la referencia) qué debe usar este equipo
+cli-check-from = Leer actualizaciones solo de este directorio (el directorio `mxos` de una memoria de actualización), no de la red
 cli-check-after-help = Estado de salida: 0 cuando hay una actualización para este equipo ahora, 77 cuando no la hay (al día, en pausa, esperando su turno o rechazada), 1 cuando la revisión falló.
 cli-download = Revisa y luego descarga el commit ofrecido sin instalarlo
+cli-download-from = Leer actualizaciones solo de este directorio (el directorio `mxos` de una memoria de actualización), no de la red
 cli-apply = Instala el commit descargado para el próximo arranque
 cli-run = Un ciclo de actualización, como lo ejecuta el temporizador
 cli-run-reboot = never | window | now (por omisión, el `reboot` de la configuración)
+cli-run-from = Leer actualizaciones solo de este directorio (el directorio `mxos` de una memoria de actualización), no de la red
 cli-health-check = Revisa la versión en prueba después de arrancar; regresa a la anterior si no está sana
 cli-health-check-reboot = Reinicia en la versión anterior cuando las revisiones fallan
 cli-rollback = Vuelve a hacer predeterminada la versión anterior
