@@ -134,6 +134,8 @@ enum Command {
     ContainerImport(crate::container::ImportArgs),
     /// Copy what channels need from a published repo into a school mirror any web server serves.
     Mirror(crate::mirror::MirrorArgs),
+    /// Write what channels need onto a mounted USB drive, for machines without network.
+    Usb(crate::mirror::UsbArgs),
     /// Publish refs to a static archive repository with a signed summary.
     Publish {
         #[arg(long)]
@@ -457,6 +459,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Installer(a) => crate::disk::run_installer(a, cli.json)?,
         Command::Fleet(a) => crate::fleet::run(a, cli.json)?,
         Command::Mirror(a) => crate::mirror::run_mirror(a, cli.json)?,
+        Command::Usb(a) => crate::mirror::run_usb(a, cli.json)?,
         Command::Container(a) => crate::container::run(a, cli.json)?,
         Command::ContainerDiff(a) => crate::container::diff(a, cli.json)?,
         Command::ContainerImport(a) => crate::container::import(a, cli.json)?,

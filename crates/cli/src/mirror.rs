@@ -1,5 +1,5 @@
 //! `mxos-compose mirror`: a school's own copy of the channels it follows, served by its web
-//! server.
+//! server; `mxos-compose usb`: the same copy on a drive, for machines without network.
 
 use std::path::PathBuf;
 
@@ -18,6 +18,18 @@ pub struct MirrorArgs {
     from: String,
     /// Mirror directory; the web server serves DIR/current.
     #[arg(long, value_name = "DIR")]
+    to: PathBuf,
+    #[command(flatten)]
+    what: What,
+}
+
+#[derive(Args)]
+pub struct UsbArgs {
+    /// The published repo (or a school mirror) to copy from (http://, https:// or file://).
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// Mount point of the drive; the copy goes into MOUNTPOINT/mxos.
+    #[arg(long, value_name = "MOUNTPOINT")]
     to: PathBuf,
     #[command(flatten)]
     what: What,
@@ -71,15 +83,25 @@ impl Report for MirrorReport {
 }
 
 pub fn run_mirror(a: MirrorArgs, json: bool) -> Result<()> {
-    run(a.from, a.to, a.what, json)
+    run(a.from, a.to, a.what, json, mxos_publish::mirror::mirror)
 }
 
-fn run(from: String, to: PathBuf, what: What, json: bool) -> Result<()> {
+pub fn run_usb(a: UsbArgs, json: bool) -> Result<()> {
+    run(a.from, a.to, a.what, json, mxos_publish::mirror::usb)
+}
+
+fn run(
+    from: String,
+    to: PathBuf,
+    what: What,
+    json: bool,
+    write: fn(&MirrorRequest) -> Result<mxos_publish::mirror::MirrorReport>,
+) -> Result<()> {
     let trusted = match &what.public_key {
         Some(p) => mxos_sign::PublicKey::read_all(p)?,
         None => Vec::new(),
     };
-    let r = mxos_publish::mirror::mirror(&MirrorRequest {
+    let r = write(&MirrorRequest {
         from: Upstream::parse(&from)?,
         to,
         channels: what.channels,

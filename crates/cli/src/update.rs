@@ -52,9 +52,17 @@ enum Command {
     /// Download, verify and deploy the newest commit of the followed ref (ignores fleet manifests).
     Upgrade,
     /// Ask the remote what this machine should run.
-    Check,
+    Check {
+        /// Read updates only from this directory (an update drive's `mxos`), not the network.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
     /// Check, then download the offered commit without installing it.
-    Download,
+    Download {
+        /// Read updates only from this directory (an update drive's `mxos`), not the network.
+        #[arg(long)]
+        from: Option<PathBuf>,
+    },
     /// Install the downloaded commit for the next boot.
     Apply,
     /// One update cycle, as the timer runs it.
@@ -62,6 +70,9 @@ enum Command {
         /// never | window | now.
         #[arg(long)]
         reboot: Option<String>,
+        /// Read updates only from this directory (an update drive's `mxos`), not the network.
+        #[arg(long)]
+        from: Option<PathBuf>,
     },
     /// Check the version on trial after it booted; roll back if unhealthy.
     HealthCheck {
@@ -356,21 +367,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             emit(json, &report);
         }
-        Command::Check => {
+        Command::Check { from } => {
             let device = Device::open(&cli.sysroot)?;
             let settings = cycle::settings(&device.root())?;
-            let found = cycle::check(&device, &settings, i18n::process_lang(), now())?;
+            let sources = cycle::sources(&settings, from.as_deref());
+            let found = cycle::check(&device, &settings, &sources, i18n::process_lang(), now())?;
             let report = CheckReport::new(&found, None);
             emit(json, &report);
             return Ok(check_status(&report));
         }
-        Command::Download => {
+        Command::Download { from } => {
             let device = Device::open(&cli.sysroot)?;
             let settings = cycle::settings(&device.root())?;
-            let found = cycle::check(&device, &settings, i18n::process_lang(), now())?;
+            let sources = cycle::sources(&settings, from.as_deref());
+            let found = cycle::check(&device, &settings, &sources, i18n::process_lang(), now())?;
             let mut downloaded = None;
             if let cycle::Found::Update { commit, version } = &found {
-                device.download(commit)?;
+                cycle::download(&device, commit, &sources, now())?;
                 let dir = device.state_dir();
                 let mut st = state::load(&dir)?;
                 st.machine = State::Downloaded {
@@ -403,7 +416,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = deployed(commit, Some(version), previous, settings.channel.as_deref());
             emit(json, &report);
         }
-        Command::Run { reboot } => {
+        Command::Run { reboot, from } => {
             let policy = reboot
                 .as_deref()
                 .map(RebootPolicy::parse)
@@ -411,7 +424,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 .map_err(|e| t!("bad-reboot-option").nested("detail", e))?;
             let booted = cli.sysroot == std::path::Path::new("/");
             let lang = i18n::process_lang();
-            let messages = cycle::run(&cli.sysroot, policy, lang, now(), booted)?;
+            let messages = cycle::run(&cli.sysroot, policy, lang, now(), booted, from.as_deref())?;
             let agent = mxos_agent::status::status(&cli.sysroot)?.agent;
             emit(json, &RunReport { messages, agent });
         }

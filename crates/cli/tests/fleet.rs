@@ -6,7 +6,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use common::*;
 
@@ -15,22 +15,6 @@ const CHANNEL: &str = "mxos/10/x86_64/demo/estable";
 
 fn s(p: &Path) -> String {
     p.to_str().unwrap().to_owned()
-}
-
-fn default_deployment(sysroot: &Path) -> (String, PathBuf) {
-    let json: serde_json::Value =
-        serde_json::from_str(&update(sysroot, &["status", "--json"])).unwrap();
-    let d = &json["deployments"][0];
-    let checksum = d["checksum"].as_str().unwrap().to_owned();
-    let base = sysroot.join("ostree/deploy/mxos/deploy");
-    let dir = fs::read_dir(&base)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| {
-            let n = p.file_name().unwrap().to_string_lossy().into_owned();
-            n.starts_with(&checksum) && !n.ends_with(".origin")
-        });
-    (checksum, dir.unwrap())
 }
 
 fn order(sysroot: &Path) -> Vec<String> {

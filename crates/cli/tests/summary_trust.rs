@@ -63,15 +63,24 @@ impl Server {
 }
 
 /// What must not change when a summary is refused.
-fn machine(sysroot: &Path) -> (Vec<String>, String, Vec<u8>) {
+/// What a refusal must leave as it was: deployments, the followed ref, and the agent state
+/// (its replay protection included); only the record of why the source was passed over
+/// (`sources`) may change.
+fn machine(sysroot: &Path) -> (Vec<String>, String, serde_json::Value) {
     let followed = ostree(&[
         "--repo",
         &s(&sysroot.join("ostree/repo")),
         "rev-parse",
         &format!("mxos:{REF}"),
     ]);
-    let state = fs::read(sysroot.join("ostree/deploy/mxos/var/lib/mxos-update/state.json"))
-        .unwrap_or_default();
+    let mut state: serde_json::Value =
+        fs::read(sysroot.join("ostree/deploy/mxos/var/lib/mxos-update/state.json"))
+            .ok()
+            .map(|b| serde_json::from_slice(&b).unwrap())
+            .unwrap_or_default();
+    if let Some(st) = state.as_object_mut() {
+        st.remove("sources");
+    }
     (deployments(sysroot), followed.trim().to_owned(), state)
 }
 

@@ -57,11 +57,13 @@ complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -s h -l
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -l json -d 'Print the result as JSON (one object on stdout)'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand upgrade" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -l from -d 'Read updates only from this directory (the `mxos` directory of an update drive), not from the network' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -l json -d 'Print the result as JSON (one object on stdout)'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand check" -s q -l quiet -d 'Only warnings and errors'
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -l from -d 'Read updates only from this directory (the `mxos` directory of an update drive), not from the network' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand download" -l json -d 'Print the result as JSON (one object on stdout)'
@@ -73,6 +75,7 @@ complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -l json -
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -s v -l verbose -d 'More detail: -v shows every line subprocesses print, -vv everything'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand apply" -s q -l quiet -d 'Only warnings and errors'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -l reboot -d 'never | window | now (default: the configuration\'s `reboot`)' -r
+complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -l from -d 'Read updates only from this directory (the `mxos` directory of an update drive), not from the network' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -l sysroot -d 'The sysroot to act on (the running system by default)' -r -F
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -s h -l help -d 'Print help'
 complete -c mxos-update -n "__fish_mxos_update_using_subcommand run" -l json -d 'Print the result as JSON (one object on stdout)'

@@ -299,3 +299,28 @@ pub fn tiny_os_commit_with(
     .trim()
     .to_owned()
 }
+
+/// The default deployment's checksum and directory.
+pub fn default_deployment(sysroot: &Path) -> (String, std::path::PathBuf) {
+    let json: serde_json::Value =
+        serde_json::from_str(&update(sysroot, &["status", "--json"])).unwrap();
+    let d = &json["deployments"][0];
+    let checksum = d["checksum"].as_str().unwrap().to_owned();
+    let base = sysroot.join("ostree/deploy/mxos/deploy");
+    let dir = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let n = p.file_name().unwrap().to_string_lossy().into_owned();
+            n.starts_with(&checksum) && !n.ends_with(".origin")
+        });
+    (checksum, dir.unwrap())
+}
+
+/// `mxos-compose fleet ARGS` on the published repo `public`, signed with `key`.
+pub fn fleet(public: &Path, key: &str, args: &[&str]) -> String {
+    let mut all = vec!["fleet"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--public", public.to_str().unwrap(), "--sign-key", key]);
+    compose(&all)
+}

@@ -159,6 +159,66 @@ impl MirrorDir {
     }
 }
 
+/// An update drive: `MOUNTPOINT/mxos` is the repo itself, written in place, since the FAT
+/// and exFAT of most drives have neither symlinks nor hard links. What stays safe without
+/// them: objects are named by their checksum and only added, and the signed summary, which
+/// is what machines believe, is written last; a drive pulled out half-way still offers the
+/// state it offered before, plus objects nobody names yet.
+pub struct Drive {
+    pub repo_dir: PathBuf,
+    _lock: File,
+}
+
+/// The directory on a drive that holds the repo (what machines look for).
+pub const DRIVE_DIR: &str = "mxos";
+
+impl Drive {
+    pub fn lock(mount: &Path) -> Result<Drive> {
+        if !mount.is_dir() {
+            bail!(
+                "{} is not a directory: give the mount point of the drive (e.g. /run/media/$USER/ESCUELA)",
+                mount.display()
+            );
+        }
+        let repo_dir = mount.join(DRIVE_DIR);
+        let empty = std::fs::read_dir(&repo_dir).map_or(true, |mut d| d.next().is_none());
+        if !empty && !repo_dir.join("config").exists() {
+            bail!(
+                "{} exists but is not a repo written by `mxos-compose usb`; move it away or use another drive",
+                repo_dir.display()
+            );
+        }
+        mxos_repo::Repo::open_or_create(&repo_dir, mxos_repo::RepoMode::Archive)?;
+        let path = repo_dir.join(".mxos-usb.lock");
+        let lock = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        lock.try_lock().map_err(|_| {
+            anyhow::anyhow!(
+                "another run is writing {} (it holds {}); wait for it to end",
+                repo_dir.display(),
+                path.display()
+            )
+        })?;
+        Ok(Drive {
+            repo_dir,
+            _lock: lock,
+        })
+    }
+
+    /// The run writes into the served repo itself.
+    pub fn work(&self) -> Work {
+        let current = self
+            .repo_dir
+            .join("summary")
+            .exists()
+            .then(|| self.repo_dir.clone());
+        Work {
+            repo_dir: self.repo_dir.clone(),
+            current,
+            generation: 0,
+        }
+    }
+}
+
 /// `root/name` → `target`, replaced in one rename so a reader sees the old link or the new.
 fn swap_link(root: &Path, name: &str, target: &str) -> Result<()> {
     let tmp = root.join(format!(".tmp-{name}"));

@@ -78,6 +78,20 @@ pub fn mirror(req: &MirrorRequest) -> Result<MirrorReport> {
     }
 }
 
+/// Writes what the channels need onto an update drive mounted at `req.to`, into
+/// `MOUNTPOINT/mxos` ([`layout::Drive`]): the same content as a mirror, checked the same way
+/// by the machines that read it.
+pub fn usb(req: &MirrorRequest) -> Result<MirrorReport> {
+    if req.depth == 0 {
+        bail!("--depth must be at least 1 (the head commit itself)");
+    }
+    let drive = layout::Drive::lock(&req.to)?;
+    let work = drive.work();
+    let mut r = run(req, &work)?;
+    r.served = drive.repo_dir.clone();
+    Ok(r)
+}
+
 fn run(req: &MirrorRequest, work: &layout::Work) -> Result<MirrorReport> {
     let repo = Repo::open_or_create(&work.repo_dir, mxos_repo::RepoMode::Archive)?;
     // On a poor link a run is often cut off; what it fetched stays for the next one, which
@@ -210,7 +224,8 @@ fn run(req: &MirrorRequest, work: &layout::Work) -> Result<MirrorReport> {
 struct Selection {
     /// ref → the commit the summary names.
     refs: BTreeMap<String, String>,
-    /// Commits a fleet manifest targets that are not the head of their ref.
+    /// Commits a fleet manifest targets or sends machines through (barriers) that are not the
+    /// head of their ref.
     extra_commits: BTreeSet<String>,
     /// The OS refs (not fleet manifests, not `ostree-metadata`): what deltas lead to.
     os_refs: BTreeSet<String>,
@@ -266,8 +281,13 @@ fn select(
             .with_context(|| format!("{fleet_ref} did not arrive from upstream"))?
             .manifest;
         let os_head = head(&manifest.reference)?;
-        if manifest.target.commit != os_head {
-            s.extra_commits.insert(manifest.target.commit.clone());
+        // A machine the manifest sends through a barrier fetches that commit first.
+        let wanted =
+            std::iter::once(&manifest.target).chain(manifest.barriers.iter().map(|b| &b.release));
+        for release in wanted {
+            if release.commit != os_head {
+                s.extra_commits.insert(release.commit.clone());
+            }
         }
         s.refs.insert(fleet_ref, manifest_commit);
         s.refs.insert(manifest.reference.clone(), os_head);
