@@ -97,7 +97,8 @@ pub fn check(
     let mut last: Option<Result<Found>> = None;
     for source in sources {
         device.use_source(source);
-        let result = check_one(device, settings, lang, now);
+        let result =
+            check_one(device, settings, lang, now).or_else(|e| stale_drive(source, e, lang));
         let bytes = device.take_fetched();
         let why = match &result {
             Ok((Found::Blocked(why), None)) => Some(why.clone()),
@@ -171,6 +172,22 @@ pub fn download(device: &Device, commit: &str, sources: &[Source], now: i64) -> 
         }
     }
     Err(t!("sources-download-failed", list = failures.join("; ")).into())
+}
+
+/// A drive whose signed summary has expired is an old drive: said so, with what to do,
+/// rather than as a server that stopped publishing.
+fn stale_drive(source: &Source, e: anyhow::Error, lang: Lang) -> Result<(Found, Option<u64>)> {
+    let expired = e.chain().any(|c| {
+        c.downcast_ref::<crate::i18n::Text>()
+            .is_some_and(|t| t.id() == "summary-expired")
+    });
+    match source.drive() {
+        Some(drive) if expired => {
+            let said = t!("usb-drive-expired", drive = drive).render(lang);
+            Ok((Found::Blocked(format!("{said} ({e:#})")), None))
+        }
+        _ => Err(e),
+    }
 }
 
 /// What one source says this machine should run, and the serial of the signed answer

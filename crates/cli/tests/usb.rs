@@ -261,32 +261,34 @@ fn machines_update_from_a_drive_and_fall_back_from_a_bad_one() {
     let old = t.join("vieja");
     std::fs::create_dir_all(&old).unwrap();
     usb_json(&format!("file://{}", public.display()), &old);
-    let out = Command::new("faketime")
-        .args([
-            "-f",
-            "+3d",
-            env!("CARGO_BIN_EXE_mxos-update"),
-            "--sysroot",
-            &s(&pc3),
-            "check",
-            "--from",
-        ])
-        .arg(old.join("mxos"))
-        .env("LANG", "es_MX.UTF-8")
-        .output()
-        .unwrap();
-    let said = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(77),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let check_later = |days: &str| {
+        let out = Command::new("faketime")
+            .args(["-f", days, env!("CARGO_BIN_EXE_mxos-update")])
+            .args(["--sysroot", &s(&pc3), "check", "--from"])
+            .arg(old.join("mxos"))
+            .env("LANG", "es_MX.UTF-8")
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let (code, said, err) = check_later("+3d");
+    assert_eq!(code, Some(77), "{said}{err}");
     assert!(
         said.contains(&format!(
             "la memoria de actualización en {} trae un manifiesto de la flota que venció el ",
             old.join("mxos").display()
         )) && said.contains("actualice la memoria con `mxos-compose usb`"),
+        "{said}"
+    );
+    // Forty days later its signed summary has expired too, which is checked first.
+    let (code, said, err) = check_later("+40d");
+    assert_eq!(code, Some(77), "{said}{err}");
+    assert!(
+        said.starts_with(&format!(
+            "la memoria de actualización en {} es demasiado vieja: su resumen firmado venció; actualice la memoria con `mxos-compose usb`",
+            old.join("mxos").display()
+        )),
         "{said}"
     );
     assert_eq!(deployments(&pc3), vec![v1]);

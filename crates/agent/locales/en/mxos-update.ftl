@@ -153,6 +153,7 @@ downloaded = Downloaded commit { $commit } from { $source }.
 sources-none-usable = no update source could be used: { $list }
 sources-download-failed = no source could give the update: { $list }
 usb-manifest-expired = the update drive at { $drive } carries a fleet manifest that expired on { $expires }; refresh the drive with `mxos-compose usb` from a current copy, or connect the machine to the network
+usb-drive-expired = the update drive at { $drive } is too old: its signed summary has expired; refresh the drive with `mxos-compose usb` from a current copy, or connect the machine to the network
 staged = Deployed commit { $commit } for the next boot.
 rebooting = Restarting to apply the update.
 

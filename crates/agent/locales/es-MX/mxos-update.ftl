@@ -153,6 +153,7 @@ downloaded = Se descargó el commit { $commit } desde { $source }.
 sources-none-usable = no se pudo usar ninguna fuente de actualizaciones: { $list }
 sources-download-failed = ninguna fuente pudo dar la actualización: { $list }
 usb-manifest-expired = la memoria de actualización en { $drive } trae un manifiesto de la flota que venció el { $expires }; actualice la memoria con `mxos-compose usb` desde una copia vigente, o conecte el equipo a la red
+usb-drive-expired = la memoria de actualización en { $drive } es demasiado vieja: su resumen firmado venció; actualice la memoria con `mxos-compose usb` desde una copia vigente, o conecte el equipo a la red
 staged = Se instaló el commit { $commit } para el próximo arranque.
 rebooting = Reiniciando para aplicar la actualización.
 
